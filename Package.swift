@@ -1,0 +1,80 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "sdc",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "sdc", targets: ["sdc"]),
+        .library(name: "SDCCore", targets: ["SDCCore"]),
+        .library(name: "SDCCatalog", targets: ["SDCCatalog"]),
+        .library(name: "SDCStorage", targets: ["SDCStorage"]),
+        .library(name: "SDCServer", targets: ["SDCServer"]),
+        .library(name: "SDCClient", targets: ["SDCClient"]),
+        .library(name: "SDCPackets", targets: ["SDCPackets"]),
+        .library(name: "SDCCDF", targets: ["SDCCDF"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // Naming grammar, versions, dates. Depends on nothing.
+        .target(name: "SDCCore"),
+        // File catalog (science, ancillary, SPICE tables; API keys) behind a protocol; SQLite via GRDB.
+        .target(name: "SDCCatalog", dependencies: [
+            "SDCCore",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // Object store behind a protocol; local filesystem implementation and URL signing.
+        .target(name: "SDCStorage", dependencies: [
+            "SDCCore",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // IMAP-compatible HTTP API (Hummingbird 2).
+        .target(name: "SDCServer", dependencies: [
+            "SDCCore", "SDCCatalog", "SDCStorage",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Client library for the API (AsyncHTTPClient).
+        .target(name: "SDCClient", dependencies: [
+            "SDCCore",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // XTCE-driven CCSDS packet decoding.
+        .target(name: "SDCPackets"),
+        // Native CDF reader/writer, TT2000, ISTP metadata.
+        .target(name: "SDCCDF", dependencies: [
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], linkerSettings: [.linkedLibrary("z")]),
+        // The `sdc` command: wires the libraries together.
+        .executableTarget(name: "sdc", dependencies: [
+            "SDCCore", "SDCCatalog", "SDCStorage", "SDCServer", "SDCClient", "SDCPackets", "SDCCDF",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Timing harness for scripts/bench (not part of the data center).
+        .executableTarget(name: "sdc-bench", dependencies: [
+            "SDCCore", "SDCCatalog", "SDCPackets", "SDCCDF",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "SDCCoreTests", dependencies: ["SDCCore"]),
+        .testTarget(name: "SDCCatalogTests", dependencies: ["SDCCatalog"]),
+        .testTarget(name: "SDCStorageTests", dependencies: ["SDCStorage"]),
+        .testTarget(name: "SDCServerTests", dependencies: ["SDCServer", "SDCClient"]),
+        .testTarget(name: "SDCClientTests", dependencies: ["SDCClient", "SDCCore"]),
+        .testTarget(name: "SDCPacketsTests", dependencies: ["SDCPackets"]),
+        .testTarget(name: "SDCCDFTests", dependencies: ["SDCCDF"]),
+    ]
+)
