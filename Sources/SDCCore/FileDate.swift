@@ -53,7 +53,7 @@ public struct FileDate: Sendable, Hashable, Comparable, Codable, CustomStringCon
         return nil
     }
 
-    private init(ordinal: Int) {
+    init(ordinal: Int) {
         // Inverse of `ordinal` (days since 0001-01-01 = 1), Python's date.fromordinal.
         var n = ordinal - 1
         let n400 = n / 146_097; n %= 146_097

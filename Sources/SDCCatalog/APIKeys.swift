@@ -1,0 +1,89 @@
+import Crypto
+import SDCCore
+
+/// What an API key may do. Scopes are ordered: `admin` can do everything `write` can, `write` everything `read` can.
+public enum APIKeyScope: String, Sendable, Codable, CaseIterable, Comparable {
+    /// Query and download, including unreleased files.
+    case read
+    /// Also upload, reprocess and release.
+    case write
+    /// Also manage keys.
+    case admin
+
+    private var rank: Int { Self.allCases.firstIndex(of: self)! }
+    public static func < (lhs: APIKeyScope, rhs: APIKeyScope) -> Bool { lhs.rank < rhs.rank }
+}
+
+/// A stored API key. The key itself is never stored: only its SHA-256 and a short prefix to recognise it by.
+public struct APIKeyInfo: Sendable, Hashable {
+    public var id: Int64
+    public var name: String
+    public var scope: APIKeyScope
+    /// The first characters of the key, safe to display.
+    public var prefix: String
+    public var createdAt: UTCTime
+    public var revokedAt: UTCTime?
+
+    public var isRevoked: Bool { revokedAt != nil }
+}
+
+/// Why a key operation failed.
+public enum APIKeyError: Error, Sendable, Equatable, CustomStringConvertible {
+    case unknownKey(String)
+    case database(String)
+
+    public var description: String {
+        switch self {
+        case .unknownKey(let reference): "no API key matches '\(reference)' (give its id or prefix, see `sdc keys list`)"
+        case .database(let message): "API key database error: \(message)"
+        }
+    }
+}
+
+/// API keys with scopes, stored hashed.
+public protocol APIKeyStore: Sendable {
+    /// Creates a key; the returned secret is shown once and never stored.
+    func createKey(name: String, scope: APIKeyScope) async throws(APIKeyError) -> (secret: String, info: APIKeyInfo)
+    /// The live (not revoked) key with this secret, if any.
+    func authenticate(secret: String) async throws(APIKeyError) -> APIKeyInfo?
+    func listKeys() async throws(APIKeyError) -> [APIKeyInfo]
+    /// Revokes the key with this id or prefix.
+    func revokeKey(_ reference: String) async throws(APIKeyError) -> APIKeyInfo
+}
+
+/// How secrets are made and hashed.
+public enum APIKeySecret {
+    /// `sdc_` followed by 43 URL-safe base64 characters (256 random bits).
+    public static func generate() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        return "sdc_" + base64URL(bytes)
+    }
+
+    /// Lowercase hex SHA-256 of the secret. Keys carry 256 random bits, so a fast hash is as strong as a slow one.
+    public static func hash(_ secret: String) -> String {
+        SHA256.hash(data: Array(secret.utf8)).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+
+    /// The displayable prefix of a secret.
+    public static func prefix(of secret: String) -> String { String(secret.prefix(10)) }
+
+    private static func base64URL(_ bytes: [UInt8]) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        var out = ""
+        var buffer = 0, bits = 0
+        for byte in bytes {
+            buffer = (buffer << 8) | Int(byte)
+            bits += 8
+            while bits >= 6 {
+                bits -= 6
+                out.append(alphabet[(buffer >> bits) & 63])
+            }
+        }
+        if bits > 0 { out.append(alphabet[(buffer << (6 - bits)) & 63]) }
+        return out
+    }
+}
