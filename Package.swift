@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
@@ -35,6 +36,8 @@ let package = Package(
         // Object store behind a protocol; local filesystem implementation and URL signing.
         .target(name: "SDCStorage", dependencies: [
             "SDCCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -71,7 +74,7 @@ let package = Package(
         ]),
         .testTarget(name: "SDCCoreTests", dependencies: ["SDCCore"]),
         .testTarget(name: "SDCCatalogTests", dependencies: ["SDCCatalog"]),
-        .testTarget(name: "SDCStorageTests", dependencies: ["SDCStorage"]),
+        .testTarget(name: "SDCStorageTests", dependencies: ["SDCStorage", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "SDCServerTests", dependencies: ["SDCServer", "SDCClient"]),
         .testTarget(name: "SDCClientTests", dependencies: ["SDCClient", "SDCCore"]),
         .testTarget(name: "SDCPacketsTests", dependencies: ["SDCPackets"]),

@@ -1,0 +1,265 @@
+import Crypto
+import Foundation
+import NIOCore
+import NIOPosix
+import SDCCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Objects as files under a root folder, written crash-safely:
+/// bytes stream into `.incoming/<random>.part` (created exclusively), are fsynced, then published with `link(2)`,
+/// which fails rather than replace an existing object, and the parent folder is fsynced. A crash at any point leaves
+/// at most a stray `.part` file, which ``removeIncompleteUploads()`` deletes; never a partial object.
+public struct FileSystemObjectStore: ObjectStore {
+    /// The folder holding the objects.
+    public let root: String
+    private let signer: URLSigner
+    private let threadPool: NIOThreadPool
+    /// Bytes read per chunk when streaming out.
+    static let readChunkSize = 256 * 1024
+
+    private var incomingFolder: String { root + "/.incoming" }
+
+    public init(root: String, signer: URLSigner, threadPool: NIOThreadPool = .singleton) throws(StorageError) {
+        self.root = root
+        self.signer = signer
+        self.threadPool = threadPool
+        do {
+            try FileManager.default.createDirectory(atPath: root + "/.incoming", withIntermediateDirectories: true)
+        } catch {
+            throw .io("cannot create the store folder \(root): \(error.localizedDescription)")
+        }
+    }
+
+    /// The file that holds `key`.
+    public func path(of key: ObjectKey) -> String { root + "/" + key.path }
+
+    /// Deletes `.part` files left by interrupted uploads; returns how many.
+    @discardableResult
+    public func removeIncompleteUploads() throws -> Int {
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: incomingFolder)
+        for name in leftovers { try FileManager.default.removeItem(atPath: incomingFolder + "/" + name) }
+        return leftovers.count
+    }
+
+    public func put<Body: AsyncSequence & Sendable>(
+        _ key: ObjectKey, body: Body, expectedLength: Int64?, maximumSize: Int64
+    ) async throws(StorageError) -> StoredObject where Body.Element == ByteBuffer {
+        if let expectedLength, expectedLength > maximumSize { throw .tooLarge(limit: maximumSize) }
+        let destination = path(of: key)
+        if FileManager.default.fileExists(atPath: destination) { throw .alreadyExists(key.path) }
+        let temporary = incomingFolder + "/" + UUID().uuidString + ".part"
+        let file = try await run { () throws(StorageError) in try FileDescriptor.create(temporary) }
+        var hasher = SHA256()
+        var written: Int64 = 0
+        do {
+            for try await chunk in body {
+                written += Int64(chunk.readableBytes)
+                if written > maximumSize { throw StorageError.tooLarge(limit: maximumSize) }
+                if let expectedLength, written > expectedLength {
+                    throw StorageError.incompleteBody(expected: expectedLength, received: written)
+                }
+                chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+                try await run { () throws(StorageError) in try file.writeAll(chunk) }
+            }
+            if let expectedLength, written != expectedLength {
+                throw StorageError.incompleteBody(expected: expectedLength, received: written)
+            }
+            try await run { () throws(StorageError) in
+                try file.sync()
+                file.close()
+                try Self.publish(temporary, as: destination, key: key)
+            }
+        } catch {
+            file.close()
+            unlink(temporary)
+            throw (error as? StorageError) ?? .incompleteBody(expected: expectedLength ?? written, received: written)
+        }
+        return StoredObject(key: key, size: written, sha256: hasher.finalize().hexString)
+    }
+
+    /// Links the finished temporary file to its final name (never replacing), removes the temporary name and makes
+    /// both directory entries durable.
+    private static func publish(_ temporary: String, as destination: String, key: ObjectKey) throws(StorageError) {
+        let folder = String(destination[..<destination.lastIndex(of: "/")!])
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw .io("cannot create \(folder): \(error.localizedDescription)")
+        }
+        if link(temporary, destination) != 0 {
+            let code = errno
+            unlink(temporary)
+            throw code == EEXIST ? .alreadyExists(key.path) : .io("cannot publish \(key.path): \(String(cString: strerror(code)))")
+        }
+        unlink(temporary)
+        try FileDescriptor.syncFolder(folder)
+    }
+
+    public func size(of key: ObjectKey) async throws(StorageError) -> Int64? {
+        var status = stat()
+        guard stat(path(of: key), &status) == 0 else {
+            if errno == ENOENT || errno == ENOTDIR { return nil }
+            throw .io("cannot stat \(key.path): \(String(cString: strerror(errno)))")
+        }
+        guard (status.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return Int64(status.st_size)
+    }
+
+    public func read(_ key: ObjectKey, range: ClosedRange<Int64>?) async throws(StorageError) -> ObjectBody {
+        guard let size = try await size(of: key) else { throw .notFound(key.path) }
+        let span = range ?? 0...(size - 1)
+        if size == 0 && range == nil { return ObjectBody(length: 0) { AnyChunkIterator { nil } } }
+        guard span.lowerBound >= 0, span.upperBound < size, span.lowerBound <= span.upperBound else {
+            throw .unsatisfiableRange(size: size)
+        }
+        let filePath = path(of: key)
+        let file = try await run { () throws(StorageError) in try FileDescriptor.openForReading(filePath) }
+        let threadPool = threadPool
+        return ObjectBody(length: span.upperBound - span.lowerBound + 1) {
+            var offset = span.lowerBound
+            return AnyChunkIterator {
+                guard offset <= span.upperBound else { return nil }
+                let count = Int(min(Int64(Self.readChunkSize), span.upperBound - offset + 1))
+                let start = offset
+                let chunk = try await threadPool.runIfActive { try file.read(count: count, at: start) }
+                offset += Int64(chunk.readableBytes)
+                return chunk
+            }
+        }
+    }
+
+    public func measure(_ key: ObjectKey) async throws(StorageError) -> StoredObject {
+        var hasher = SHA256()
+        var size: Int64 = 0
+        do {
+            for try await chunk in try await read(key, range: nil) {
+                chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+                size += Int64(chunk.readableBytes)
+            }
+        } catch {
+            throw (error as? StorageError) ?? .io("cannot read \(key.path): \(error)")
+        }
+        return StoredObject(key: key, size: size, sha256: hasher.finalize().hexString)
+    }
+
+    public func delete(_ key: ObjectKey) async throws(StorageError) {
+        guard unlink(path(of: key)) == 0 else {
+            throw errno == ENOENT ? .notFound(key.path) : .io("cannot delete \(key.path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    public func presignedURL(for key: ObjectKey, method: PresignedMethod, expiresIn seconds: Int64, baseURL: String) -> String {
+        let query = signer.queryString(method: method, key: key, expiresIn: seconds, now: UTCTime.now.secondsSince1970)
+        return baseURL + "/objects/" + key.path.percentEncodedPath + "?" + query
+    }
+
+    /// Checks a presigned request made to this store's URLs.
+    public func verifyPresigned(method: PresignedMethod, key: ObjectKey, expires: String?, signature: String?) throws(URLSigner.Refusal) {
+        try signer.verify(method: method, key: key, expires: expires, signature: signature, now: UTCTime.now.secondsSince1970)
+    }
+
+    private func run<T: Sendable>(_ body: @Sendable @escaping () throws(StorageError) -> T) async throws(StorageError) -> T {
+        do {
+            return try await threadPool.runIfActive { try body() }
+        } catch {
+            throw (error as? StorageError) ?? .io(String(describing: error))
+        }
+    }
+}
+
+/// An open file, closed exactly once (explicitly or when the last reference goes away).
+final class FileDescriptor: @unchecked Sendable {
+    // `descriptor` is only mutated under `lock`.
+    private var descriptor: Int32
+    private let lock = NSLock()
+
+    private init(_ descriptor: Int32) { self.descriptor = descriptor }
+    deinit { close() }
+
+    static func create(_ path: String) throws(StorageError) -> FileDescriptor {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .io("cannot create \(path): \(String(cString: strerror(errno)))") }
+        return FileDescriptor(fd)
+    }
+
+    static func openForReading(_ path: String) throws(StorageError) -> FileDescriptor {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .io("cannot open \(path): \(String(cString: strerror(errno)))") }
+        return FileDescriptor(fd)
+    }
+
+    /// fsyncs a folder so that entries created in it survive a crash.
+    static func syncFolder(_ path: String) throws(StorageError) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw .io("cannot open folder \(path): \(String(cString: strerror(errno)))") }
+        defer { Glibc.close(fd) }
+        guard fsync(fd) == 0 else { throw .io("cannot sync folder \(path): \(String(cString: strerror(errno)))") }
+    }
+
+    func writeAll(_ buffer: ByteBuffer) throws(StorageError) {
+        let result: Int32 = buffer.withUnsafeReadableBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let count = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                offset += count
+            }
+            return 0
+        }
+        guard result == 0 else { throw .io("write failed: \(String(cString: strerror(result)))") }
+    }
+
+    func sync() throws(StorageError) {
+        guard fsync(descriptor) == 0 else { throw .io("fsync failed: \(String(cString: strerror(errno)))") }
+    }
+
+    func read(count: Int, at offset: Int64) throws -> ByteBuffer {
+        var buffer = ByteBufferAllocator().buffer(capacity: count)
+        let received = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { pointer -> Int in
+            while true {
+                let result = pread(descriptor, pointer.baseAddress!, count, off_t(offset))
+                if result >= 0 { return result }
+                if errno != EINTR { throw StorageError.io("read failed: \(String(cString: strerror(errno)))") }
+            }
+        }
+        guard received > 0 else { throw StorageError.io("the object shrank while it was being read") }
+        return buffer
+    }
+
+    func close() {
+        lock.lock()
+        defer { lock.unlock() }
+        if descriptor >= 0 {
+            Glibc.close(descriptor)
+            descriptor = -1
+        }
+    }
+}
+
+extension Sequence<UInt8> {
+    /// Lowercase hex.
+    var hexString: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(underestimatedCount * 2)
+        for byte in self {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+extension String {
+    /// Percent-encodes everything but unreserved characters and `/`, for use as a URL path.
+    public var percentEncodedPath: String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~/")
+        return addingPercentEncoding(withAllowedCharacters: allowed) ?? self
+    }
+}

@@ -1,0 +1,66 @@
+import NIOCore
+import SDCCore
+
+/// What the store knows about an object after writing or looking at it.
+public struct StoredObject: Sendable, Hashable {
+    public var key: ObjectKey
+    public var size: Int64
+    /// Lowercase hex SHA-256, computed while the bytes streamed in.
+    public var sha256: String
+}
+
+/// HTTP methods a presigned URL can grant.
+public enum PresignedMethod: String, Sendable {
+    case get = "GET"
+    case put = "PUT"
+}
+
+/// An object's bytes, streamed in chunks with constant memory (each chunk is read when the consumer asks for it).
+public struct ObjectBody: AsyncSequence, Sendable {
+    public typealias Element = ByteBuffer
+    /// Total bytes this body will yield.
+    public let length: Int64
+    let produce: @Sendable () -> AnyChunkIterator
+
+    public init(length: Int64, iterator: @escaping @Sendable () -> AnyChunkIterator) {
+        self.length = length
+        self.produce = iterator
+    }
+
+    public func makeAsyncIterator() -> AnyChunkIterator { produce() }
+}
+
+/// A type-erased pull-based chunk iterator.
+public struct AnyChunkIterator: AsyncIteratorProtocol {
+    let nextChunk: () async throws -> ByteBuffer?
+    public init(_ next: @escaping () async throws -> ByteBuffer?) { nextChunk = next }
+    public mutating func next() async throws -> ByteBuffer? { try await nextChunk() }
+}
+
+/// Durable object storage. ``FileSystemObjectStore`` keeps objects on a local disk; an S3-compatible store can follow
+/// behind the same protocol (presigned URLs are part of it so that clients can move bytes without the API server).
+public protocol ObjectStore: Sendable {
+    /// Streams `body` into a new object. The object becomes visible atomically and complete, or not at all;
+    /// an existing object is never overwritten (``StorageError/alreadyExists(_:)``).
+    /// - Parameters:
+    ///   - expectedLength: when known (Content-Length), a body of another length is rejected.
+    ///   - maximumSize: larger bodies are rejected with ``StorageError/tooLarge(limit:)``.
+    func put<Body: AsyncSequence & Sendable>(
+        _ key: ObjectKey, body: Body, expectedLength: Int64?, maximumSize: Int64
+    ) async throws(StorageError) -> StoredObject where Body.Element == ByteBuffer
+
+    /// The object's size, or nil when absent.
+    func size(of key: ObjectKey) async throws(StorageError) -> Int64?
+
+    /// Streams the object, or the inclusive byte `range` of it.
+    func read(_ key: ObjectKey, range: ClosedRange<Int64>?) async throws(StorageError) -> ObjectBody
+
+    /// Reads the whole object and returns its size and SHA-256 (for verification and recovery).
+    func measure(_ key: ObjectKey) async throws(StorageError) -> StoredObject
+
+    /// Removes an object (administrative; the API never deletes).
+    func delete(_ key: ObjectKey) async throws(StorageError)
+
+    /// A URL that lets its bearer GET or PUT one object until it expires.
+    func presignedURL(for key: ObjectKey, method: PresignedMethod, expiresIn seconds: Int64, baseURL: String) -> String
+}

@@ -1,0 +1,149 @@
+import Crypto
+import Foundation
+import NIOCore
+import Testing
+@testable import SDCStorage
+
+/// A store in a fresh folder, removed afterwards.
+final class TemporaryStore {
+    let folder: URL
+    let store: FileSystemObjectStore
+
+    init() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("sdc-store-\(UUID().uuidString)")
+        store = try FileSystemObjectStore(root: folder.path, signer: URLSigner(secret: Array(repeating: 7, count: 32)))
+    }
+
+    deinit { try? FileManager.default.removeItem(at: folder) }
+
+    /// Every regular file below the folder, relative paths.
+    func files() -> [String] {
+        let enumerator = FileManager.default.enumerator(atPath: folder.path)!
+        return enumerator.compactMap { $0 as? String }.filter { path in
+            var isFolder: ObjCBool = false
+            FileManager.default.fileExists(atPath: folder.path + "/" + path, isDirectory: &isFolder)
+            return !isFolder.boolValue
+        }.sorted()
+    }
+}
+
+/// Yields the given chunks as ByteBuffers, then fails if `failAfter` is set.
+struct Chunks: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let chunks: [[UInt8]]
+    var failAfter = false
+
+    struct Disconnected: Error {}
+
+    func makeAsyncIterator() -> AsyncThrowingStream<ByteBuffer, any Error>.Iterator {
+        let (stream, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
+        for chunk in chunks { continuation.yield(ByteBuffer(bytes: chunk)) }
+        continuation.finish(throwing: failAfter ? Disconnected() : nil)
+        return stream.makeAsyncIterator()
+    }
+}
+
+func bytes(of body: ObjectBody) async throws -> [UInt8] {
+    var out: [UInt8] = []
+    for try await chunk in body { out += chunk.readableBytesView }
+    return out
+}
+
+func sha256Hex(_ data: [UInt8]) -> String { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
+
+struct FileSystemObjectStoreTests {
+    let key = try! ObjectKey("imap/swe/l1a/2024/01/imap_swe_l1a_sci_20240105_v001.0000.cdf")
+
+    @Test func storesStreamsAndChecksums() async throws {
+        let t = try TemporaryStore()
+        let content = (0..<700_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let chunks = stride(from: 0, to: content.count, by: 65_536).map { Array(content[$0..<min($0 + 65_536, content.count)]) }
+        let stored = try await t.store.put(key, body: Chunks(chunks: chunks), expectedLength: Int64(content.count), maximumSize: 1 << 30)
+        #expect(stored.size == Int64(content.count))
+        #expect(stored.sha256 == sha256Hex(content))
+        #expect(try await bytes(of: t.store.read(key, range: nil)) == content)
+        #expect(try await bytes(of: t.store.read(key, range: 10...19)) == Array(content[10...19]))
+        #expect(try await bytes(of: t.store.read(key, range: 262_140...262_150)) == Array(content[262_140...262_150]))
+        #expect(try await t.store.measure(key) == stored)
+        #expect(t.files() == [key.path])
+    }
+
+    @Test func neverOverwritesAnObject() async throws {
+        let t = try TemporaryStore()
+        _ = try await t.store.put(key, body: Chunks(chunks: [[1, 2, 3]]), expectedLength: 3, maximumSize: 100)
+        await #expect(throws: StorageError.alreadyExists(key.path)) {
+            try await t.store.put(key, body: Chunks(chunks: [[9]]), expectedLength: 1, maximumSize: 100)
+        }
+        #expect(try await bytes(of: t.store.read(key, range: nil)) == [1, 2, 3])
+    }
+
+    @Test func concurrentUploadsOfOneKeyPublishExactlyOnce() async throws {
+        let t = try TemporaryStore()
+        let store = t.store
+        let key = key
+        let outcomes = await withTaskGroup(of: Bool.self) { group in
+            for writer in 0..<8 {
+                group.addTask {
+                    (try? await store.put(key, body: Chunks(chunks: [[UInt8(writer)], [UInt8(writer)]]), expectedLength: 2, maximumSize: 10)) != nil
+                }
+            }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(outcomes.filter { $0 }.count == 1)
+        let content = try await bytes(of: t.store.read(key, range: nil))
+        #expect(content.count == 2 && content[0] == content[1])
+        #expect(t.files() == [key.path])
+    }
+
+    @Test func rejectsBodiesOverTheLimitOrOfTheWrongLength() async throws {
+        let t = try TemporaryStore()
+        await #expect(throws: StorageError.tooLarge(limit: 4)) {
+            try await t.store.put(key, body: Chunks(chunks: [[1, 2, 3], [4, 5]]), expectedLength: nil, maximumSize: 4)
+        }
+        await #expect(throws: StorageError.tooLarge(limit: 4)) {
+            try await t.store.put(key, body: Chunks(chunks: []), expectedLength: 5, maximumSize: 4)
+        }
+        await #expect(throws: StorageError.incompleteBody(expected: 10, received: 3)) {
+            try await t.store.put(key, body: Chunks(chunks: [[1, 2, 3]]), expectedLength: 10, maximumSize: 100)
+        }
+        await #expect(throws: StorageError.self) {
+            try await t.store.put(key, body: Chunks(chunks: [[1, 2, 3]], failAfter: true), expectedLength: nil, maximumSize: 100)
+        }
+        // Nothing is visible and no temporary file is left behind.
+        #expect(try await t.store.size(of: key) == nil)
+        #expect(t.files().isEmpty)
+    }
+
+    @Test func leftoverPartFilesAreInvisibleAndRemoved() async throws {
+        let t = try TemporaryStore()
+        FileManager.default.createFile(atPath: t.folder.path + "/.incoming/crashed.part", contents: Data([1, 2]))
+        #expect(try await t.store.size(of: key) == nil)
+        #expect(try t.store.removeIncompleteUploads() == 1)
+        #expect(t.files().isEmpty)
+    }
+
+    @Test func rangesOutsideTheObjectAreRefused() async throws {
+        let t = try TemporaryStore()
+        _ = try await t.store.put(key, body: Chunks(chunks: [[1, 2, 3]]), expectedLength: 3, maximumSize: 100)
+        await #expect(throws: StorageError.unsatisfiableRange(size: 3)) { try await t.store.read(key, range: 3...5) }
+        await #expect(throws: StorageError.notFound("imap/x")) { try await t.store.read(try ObjectKey("imap/x"), range: nil) }
+    }
+
+    @Test(arguments: ["", "/etc/passwd", "../x", "imap/../../x", "imap/./x", "imap//x", "imap/x/", "imap\\..\\x",
+                      "imap/\0x", "imap/%2e%2e/x".removingPercentEncoding!, ".incoming/a.part", String(repeating: "a/", count: 600) + "b"])
+    func keysThatCouldEscapeTheRootAreRejected(path: String) {
+        #expect(throws: StorageError.self) { try ObjectKey(path) }
+    }
+
+    @Test func presignedURLsAreBoundToMethodKeyAndExpiry() throws {
+        let signer = URLSigner(secret: Array(repeating: 1, count: 32))
+        let other = try ObjectKey("imap/other")
+        let signature = signer.signature(method: .put, key: key, expires: 2_000)
+        try signer.verify(method: .put, key: key, expires: "2000", signature: signature, now: 1_000)
+        #expect(throws: URLSigner.Refusal.badSignature) { try signer.verify(method: .get, key: key, expires: "2000", signature: signature, now: 1_000) }
+        #expect(throws: URLSigner.Refusal.badSignature) { try signer.verify(method: .put, key: other, expires: "2000", signature: signature, now: 1_000) }
+        #expect(throws: URLSigner.Refusal.badSignature) { try signer.verify(method: .put, key: key, expires: "2001", signature: signature, now: 1_000) }
+        #expect(throws: URLSigner.Refusal.expired) { try signer.verify(method: .put, key: key, expires: "2000", signature: signature, now: 2_001) }
+        #expect(throws: URLSigner.Refusal.missing) { try signer.verify(method: .put, key: key, expires: nil, signature: nil, now: 0) }
+    }
+}
