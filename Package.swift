@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "SDCCore", targets: ["SDCCore"]),
         .library(name: "SDCCatalog", targets: ["SDCCatalog"]),
         .library(name: "SDCStorage", targets: ["SDCStorage"]),
+        .library(name: "SDCIngest", targets: ["SDCIngest"]),
         .library(name: "SDCServer", targets: ["SDCServer"]),
         .library(name: "SDCClient", targets: ["SDCClient"]),
         .library(name: "SDCPackets", targets: ["SDCPackets"]),
@@ -19,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
@@ -41,10 +43,17 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The one path by which files enter: store, checksum, catalog, notify (uploads, watchers, products).
+        .target(name: "SDCIngest", dependencies: [
+            "SDCCore", "SDCCatalog", "SDCStorage",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // IMAP-compatible HTTP API (Hummingbird 2).
         .target(name: "SDCServer", dependencies: [
-            "SDCCore", "SDCCatalog", "SDCStorage",
+            "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Client library for the API (AsyncHTTPClient).
@@ -63,7 +72,7 @@ let package = Package(
         ], linkerSettings: [.linkedLibrary("z")]),
         // The `sdc` command: wires the libraries together.
         .executableTarget(name: "sdc", dependencies: [
-            "SDCCore", "SDCCatalog", "SDCStorage", "SDCServer", "SDCClient", "SDCPackets", "SDCCDF",
+            "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCServer", "SDCClient", "SDCPackets", "SDCCDF",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -75,7 +84,11 @@ let package = Package(
         .testTarget(name: "SDCCoreTests", dependencies: ["SDCCore"]),
         .testTarget(name: "SDCCatalogTests", dependencies: ["SDCCatalog"]),
         .testTarget(name: "SDCStorageTests", dependencies: ["SDCStorage", .product(name: "NIOCore", package: "swift-nio")]),
-        .testTarget(name: "SDCServerTests", dependencies: ["SDCServer", "SDCClient"]),
+        .testTarget(name: "SDCServerTests", dependencies: [
+            "SDCServer", "SDCIngest",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
         .testTarget(name: "SDCClientTests", dependencies: ["SDCClient", "SDCCore"]),
         .testTarget(name: "SDCPacketsTests", dependencies: ["SDCPackets"]),
         .testTarget(name: "SDCCDFTests", dependencies: ["SDCCDF"]),

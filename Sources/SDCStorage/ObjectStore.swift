@@ -63,4 +63,7 @@ public protocol ObjectStore: Sendable {
 
     /// A URL that lets its bearer GET or PUT one object until it expires.
     func presignedURL(for key: ObjectKey, method: PresignedMethod, expiresIn seconds: Int64, baseURL: String) -> String
+
+    /// Checks a request made to a presigned URL that points at this server's `/objects/` route.
+    func verifyPresigned(method: PresignedMethod, key: ObjectKey, expires: String?, signature: String?) throws(URLSigner.Refusal)
 }

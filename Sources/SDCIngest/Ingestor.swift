@@ -1,0 +1,140 @@
+import Logging
+import NIOCore
+import SDCCatalog
+import SDCCore
+import SDCStorage
+
+/// Something that reacts to newly ingested files (the pipeline's trigger, metrics, alerts).
+public protocol IngestListener: Sendable {
+    /// Called once per file, after it is stored and cataloged.
+    func didIngest(_ record: CatalogRecord) async
+}
+
+/// Why a file could not be ingested.
+public enum IngestError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A file is already stored (or being uploaded) under this key.
+    case alreadyExists(key: String)
+    case storage(StorageError)
+    case catalog(CatalogError)
+
+    public var description: String {
+        switch self {
+        case .alreadyExists(let key): "a file is already stored under '\(key)'"
+        case .storage(let error): error.description
+        case .catalog(let error): error.description
+        }
+    }
+}
+
+/// What ``Ingestor/recover()`` found after an unclean stop.
+public struct RecoveryReport: Sendable, Equatable {
+    /// Uploads whose object was complete: now cataloged.
+    public var completed: [String] = []
+    /// Uploads that never finished: their reservation was dropped, so they can be uploaded again.
+    public var abandoned: [String] = []
+    /// Temporary files deleted.
+    public var temporaryFilesRemoved = 0
+
+    public init() {}
+}
+
+/// The single path by which files enter the data center: reserve the key in the catalog, stream the bytes into the
+/// store (checksummed, atomic, never overwriting), catalog the record, tell the listeners.
+///
+/// If the process dies mid-way, the reservation remains; ``recover()`` (run at start-up) catalogs objects that were
+/// completely stored and releases the rest, so the catalog and the store agree again.
+public struct Ingestor: Sendable {
+    public let catalog: any FileCatalog
+    public let store: any ObjectStore
+    public var listeners: [any IngestListener]
+    /// Reservations older than this are considered abandoned by a dead process (seconds).
+    public var reservationLifetime: Int64
+    let logger: Logger
+
+    public init(catalog: any FileCatalog, store: any ObjectStore, listeners: [any IngestListener] = [],
+                reservationLifetime: Int64 = 6 * 3600, logger: Logger = Logger(label: "sdc.ingest")) {
+        self.catalog = catalog
+        self.store = store
+        self.listeners = listeners
+        self.reservationLifetime = reservationLifetime
+        self.logger = logger
+    }
+
+    /// Whether a file is already cataloged or stored under `file`'s key.
+    public func contains(_ file: IMAPFileName) async throws(IngestError) -> Bool {
+        do {
+            if try await catalog.record(forKey: file.key) != nil { return true }
+            return try await store.size(of: ObjectKey(file.key)) != nil
+        } catch let error as CatalogError {
+            throw .catalog(error)
+        } catch {
+            throw .storage(error as? StorageError ?? .io("\(error)"))
+        }
+    }
+
+    /// Stores and catalogs one file from a stream of bytes.
+    public func ingest<Body: AsyncSequence & Sendable>(
+        _ file: IMAPFileName, body: Body, expectedLength: Int64?, maximumSize: Int64, released: Bool? = nil
+    ) async throws(IngestError) -> CatalogRecord where Body.Element == ByteBuffer {
+        let key: ObjectKey
+        do { key = try ObjectKey(file.key) } catch { throw .storage(error) }
+        do {
+            try await catalog.reserve(file, staleAfter: reservationLifetime)
+        } catch .alreadyExists {
+            throw .alreadyExists(key: file.key)
+        } catch {
+            throw .catalog(error)
+        }
+        let stored: StoredObject
+        do {
+            stored = try await store.put(key, body: body, expectedLength: expectedLength, maximumSize: maximumSize)
+        } catch {
+            try? await catalog.cancelReservation(key: file.key)
+            if case .alreadyExists = error { throw .alreadyExists(key: file.key) }
+            throw .storage(error)
+        }
+        let record = CatalogRecord(file: file, size: stored.size, sha256: stored.sha256, ingestionDate: .now, released: released)
+        do {
+            try await catalog.commit(record)
+        } catch {
+            throw .catalog(error)
+        }
+        logger.info("ingested", metadata: ["key": "\(record.key)", "size": "\(record.size)", "sha256": "\(record.sha256)"])
+        for listener in listeners { await listener.didIngest(record) }
+        return record
+    }
+
+    /// Reconciles the catalog with the store after an unclean stop: reserved keys whose object is complete are
+    /// measured (size, SHA-256) and cataloged; the others are released. Call before serving requests.
+    public func recover(removingTemporaryFiles removeTemporaryFiles: () throws -> Int = { 0 }) async throws(IngestError) -> RecoveryReport {
+        var report = RecoveryReport()
+        do {
+            report.temporaryFilesRemoved = try removeTemporaryFiles()
+        } catch {
+            throw .storage(.io("cannot remove temporary files: \(error)"))
+        }
+        let reserved: [String]
+        do { reserved = try await catalog.reservedKeys() } catch { throw .catalog(error) }
+        for keyText in reserved {
+            do {
+                let key = try ObjectKey(keyText)
+                let file = try IMAPFileName.parse(key.basename)
+                if try await store.size(of: key) != nil {
+                    let measured = try await store.measure(key)
+                    let record = CatalogRecord(file: file, size: measured.size, sha256: measured.sha256, ingestionDate: .now)
+                    try await catalog.commit(record)
+                    report.completed.append(keyText)
+                    for listener in listeners { await listener.didIngest(record) }
+                } else {
+                    try await catalog.cancelReservation(key: keyText)
+                    report.abandoned.append(keyText)
+                }
+            } catch {
+                logger.error("recovery of \(keyText) failed: \(error)")
+                try? await catalog.cancelReservation(key: keyText)
+                report.abandoned.append(keyText)
+            }
+        }
+        return report
+    }
+}

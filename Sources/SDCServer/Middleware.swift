@@ -1,0 +1,51 @@
+import Hummingbird
+import Logging
+import Synchronization
+
+/// One structured log line per request: method, path, status, duration and bytes.
+struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        func log(_ status: HTTPResponse.Status, bytes: String?) {
+            let elapsed = ContinuousClock.now - start
+            let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+            var metadata: Logger.Metadata = [
+                "method": "\(request.method.rawValue)", "path": "\(request.uri.path)", "status": "\(status.code)",
+                "duration_ms": "\((milliseconds * 10).rounded() / 10)",
+            ]
+            if let bytes { metadata["bytes"] = "\(bytes)" }
+            logger.log(level: status.code >= 500 ? .error : .info, "request", metadata: metadata)
+        }
+        do {
+            let response = try await next(request, context)
+            log(response.status, bytes: response.headers[.contentLength])
+            return response
+        } catch let error as any HTTPResponseError {
+            log(error.status, bytes: nil)
+            throw error
+        } catch {
+            log(.internalServerError, bytes: nil)
+            throw error
+        }
+    }
+}
+
+/// Answers 503 SlowDown when more than `limit` requests are in flight, so that clients back off (imap-api.md §1.3).
+struct LoadSheddingMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// Shared by every copy of the middleware.
+    final class Counter: Sendable {
+        let value = Atomic<Int>(0)
+    }
+
+    let limit: Int
+    let inFlight = Counter()
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let current = inFlight.value.add(1, ordering: .relaxed).newValue
+        defer { inFlight.value.subtract(1, ordering: .relaxed) }
+        guard current <= limit else { throw APIError.slowDown }
+        return try await next(request, context)
+    }
+}

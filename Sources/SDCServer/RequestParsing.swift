@@ -1,0 +1,69 @@
+import Foundation
+import Hummingbird
+
+extension Request {
+    /// Query parameters in order, form-decoded (`+` is a space).
+    var orderedQueryParameters: [(String, String)] {
+        guard let query = uri.query, !query.isEmpty else { return [] }
+        return query.split(separator: "&").compactMap { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ text: Substring) -> String {
+                let spaced = text.replacingOccurrences(of: "+", with: " ")
+                return spaced.removingPercentEncoding ?? spaced
+            }
+            guard let name = parts.first, !name.isEmpty else { return nil }
+            return (decode(name), parts.count > 1 ? decode(parts[1]) : "")
+        }
+    }
+
+    /// The percent-decoded remainder of the path after `/<route>/` (and the family prefix), or nil if the route
+    /// segment is last. Throws 400 when the path is not valid percent-encoding.
+    func pathRemainder(after route: String) throws -> String {
+        let segments = uri.path.split(separator: "/", omittingEmptySubsequences: true)
+        guard let index = segments.firstIndex(where: { $0 == route }) else { return "" }
+        let raw = segments[(index + 1)...].joined(separator: "/")
+        guard let decoded = raw.removingPercentEncoding else {
+            throw APIError.badRequest("The path '\(raw)' is not valid percent-encoding.")
+        }
+        return decoded
+    }
+}
+
+/// Collapses runs of `/` in request paths (`//query` from a base URL ending in `/`) before routing.
+struct PathNormalizingResponder<Inner: HTTPResponder>: HTTPResponder {
+    let inner: Inner
+
+    func respond(to request: Request, context: Inner.Context) async throws -> Response {
+        guard let path = request.head.path, path.contains("//") else {
+            return try await inner.respond(to: request, context: context)
+        }
+        var head = request.head
+        let (route, query) = path.firstIndex(of: "?").map { (path[..<$0], path[$0...]) } ?? (Substring(path), "")
+        var collapsed = ""
+        for character in route where !(character == "/" && collapsed.last == "/") { collapsed.append(character) }
+        head.path = collapsed + query
+        return try await inner.respond(to: Request(head: head, body: request.body), context: context)
+    }
+}
+
+/// An inclusive byte range from a `Range: bytes=...` header.
+enum ByteRange {
+    /// The single range requested, nil when the header is absent or asks for several ranges (answered with the whole
+    /// object, as RFC 9110 allows). Throws 416 when no part of it lies inside the object.
+    static func parse(_ header: String?, size: Int64) throws -> ClosedRange<Int64>? {
+        guard let header, header.hasPrefix("bytes="), !header.contains(",") else { return nil }
+        let spec = header.dropFirst(6).trimmingCharacters(in: .whitespaces)
+        let parts = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2 else { return nil }
+        let unsatisfiable = APIError(.rangeNotSatisfiable, "InvalidRange", "The requested range is not satisfiable: the object has \(size) bytes.")
+        if parts[0].isEmpty {
+            guard let suffix = Int64(parts[1]), suffix > 0, size > 0 else { throw unsatisfiable }
+            return max(0, size - suffix)...(size - 1)
+        }
+        guard let start = Int64(parts[0]) else { return nil }
+        guard start < size else { throw unsatisfiable }
+        let end = parts[1].isEmpty ? size - 1 : min(Int64(parts[1]) ?? -1, size - 1)
+        guard end >= start else { return nil }
+        return start...end
+    }
+}

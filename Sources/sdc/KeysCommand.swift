@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import SDCCatalog
+import SDCServer
+
+/// `sdc keys`: manage API keys offline, directly in the data center's catalog.
+struct KeysCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys",
+        abstract: "Create, list and revoke API keys (stored hashed in the catalog).",
+        subcommands: [Create.self, List.self, Revoke.self]
+    )
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a key and print it (alone, on stdout). It is not shown again.")
+
+        @OptionGroup var root: RootOption
+
+        @Option(help: "read (query, download, including unreleased files), write (also upload, reprocess, release) or admin.")
+        var scope: APIKeyScope
+
+        @Option(help: "Who or what the key is for.")
+        var name = "unnamed"
+
+        func run() async throws {
+            let catalog = try DataCenter(root: root.url).catalog
+            let (secret, _) = try await catalog.createKey(name: name, scope: scope)
+            print(secret)
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List keys (their prefixes; secrets are not stored).")
+
+        @OptionGroup var root: RootOption
+
+        func run() async throws {
+            let keys = try await DataCenter(root: root.url).catalog.listKeys()
+            let rows = keys.map { key in
+                [String(key.id), key.name, key.scope.rawValue, key.prefix + "…", key.createdAt.iso8601, key.revokedAt?.iso8601 ?? "-"]
+            }
+            print(TextTable.render(header: ["ID", "NAME", "SCOPE", "PREFIX", "CREATED", "REVOKED"], rows: rows))
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a key by id or prefix.")
+
+        @OptionGroup var root: RootOption
+
+        @Argument(help: "The key's id or prefix, as `sdc keys list` shows them.")
+        var key: String
+
+        func run() async throws {
+            let revoked = try await DataCenter(root: root.url).catalog.revokeKey(key)
+            print("revoked key \(revoked.id) (\(revoked.name), \(revoked.scope.rawValue))")
+        }
+    }
+}
+
+extension APIKeyScope: ExpressibleByArgument {}
+
+/// Left-aligned plain-text columns.
+enum TextTable {
+    static func render(header: [String], rows: [[String]]) -> String {
+        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        func line(_ cells: [String]) -> String {
+            zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+        }
+        return ([line(header)] + rows.map(line)).joined(separator: "\n")
+    }
+}

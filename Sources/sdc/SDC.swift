@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `sdc` command: the science data center and its tools.
+@main
+struct SDC: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sdc",
+        abstract: "A science data center for space missions (IMAP-compatible).",
+        subcommands: [ServeCommand.self, KeysCommand.self, NameCommand.self, PacketsCommand.self, CDFCommand.self]
+    )
+}
