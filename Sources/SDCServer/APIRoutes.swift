@@ -245,7 +245,9 @@ struct APIRoutes: Sendable {
 
     /// Runs a catalog call, answering 500 when the catalog fails.
     func catalogCall<T>(_ body: () async throws -> T) async throws -> T {
-        do { return try await body() } catch let error as APIError { throw error } catch {
+        do { return try await body() } catch let error as APIError { throw error } catch CatalogError.invalidKey {
+            throw APIError.notFound("File not found, make sure you include the full path to the file in the request, e.g. /download/path/to/file/filename.pkts.")
+        } catch {
             throw APIError.internalError("The catalog failed: \(error)")
         }
     }
