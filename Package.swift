@@ -65,11 +65,14 @@ let package = Package(
         ]),
         // XTCE-driven CCSDS packet decoding.
         .target(name: "SDCPackets"),
+        // zlib's C API (Debian: zlib1g-dev), for CDF compression.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         // Native CDF reader/writer, TT2000, ISTP metadata.
         .target(name: "SDCCDF", dependencies: [
+            "CZlib",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Crypto", package: "swift-crypto"),
-        ], linkerSettings: [.linkedLibrary("z")]),
+        ]),
         // The `sdc` command: wires the libraries together.
         .executableTarget(name: "sdc", dependencies: [
             "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCServer", "SDCClient", "SDCPackets", "SDCCDF",
@@ -80,6 +83,8 @@ let package = Package(
         .executableTarget(name: "sdc-bench", dependencies: [
             "SDCCore", "SDCCatalog", "SDCPackets", "SDCCDF",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "SDCCoreTests", dependencies: ["SDCCore"]),
         .testTarget(name: "SDCCatalogTests", dependencies: ["SDCCatalog"]),

@@ -342,3 +342,34 @@ def test_sigkill_during_a_large_upload_leaves_nothing_visible(sdc_server, tmp_pa
     rows = query_json(sdc_server, "--instrument", "mag", api_key=sdc_server.write_key)
     assert [r["file_path"] for r in rows] == [key]
     assert (objects / key).read_bytes() == path.read_bytes()
+
+
+def test_large_transfers_keep_server_memory_bounded(sdc_server):
+    """1 GiB in and out: the server streams both ways, so its peak RSS stays far below the file size."""
+    name = "imap_mag_l0_raw_20250103_v001.0000.pkts"
+    total = 1024 * 1024 * 1024
+    url = requests.get(f"{sdc_server.url}/api-key/upload/{name}", headers={"x-api-key": sdc_server.write_key}, timeout=30).json()
+    parsed = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=300)
+    connection.putrequest("PUT", f"{parsed.path}?{parsed.query}")
+    connection.putheader("Content-Length", str(total))
+    connection.endheaders()
+    chunk = bytes(range(256)) * 4096
+    digest = hashlib.sha256()
+    for _ in range(total // len(chunk)):
+        connection.send(chunk)
+        digest.update(chunk)
+    response = connection.getresponse()
+    assert response.status == 200 and json.loads(response.read())["sha256"] == digest.hexdigest()
+    connection.close()
+    received = hashlib.sha256()
+    count = 0
+    with requests.get(f"{sdc_server.url}/api-key/download/imap/mag/l0/2025/01/{name}", headers={"x-api-key": sdc_server.read_key},
+                      stream=True, timeout=300) as download:
+        for block in download.iter_content(1 << 20):
+            received.update(block)
+            count += len(block)
+    assert count == total and received.hexdigest() == digest.hexdigest()
+    status = Path(f"/proc/{sdc_server.process.pid}/status").read_text()
+    peak_kib = int(next(line for line in status.splitlines() if line.startswith("VmHWM")).split()[1])
+    assert peak_kib < 100 * 1024, f"server peak RSS {peak_kib // 1024} MiB"
