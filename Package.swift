@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "SDCCatalog", targets: ["SDCCatalog"]),
         .library(name: "SDCStorage", targets: ["SDCStorage"]),
         .library(name: "SDCIngest", targets: ["SDCIngest"]),
+        .library(name: "SDCPipeline", targets: ["SDCPipeline"]),
         .library(name: "SDCServer", targets: ["SDCServer"]),
         .library(name: "SDCClient", targets: ["SDCClient"]),
         .library(name: "SDCPackets", targets: ["SDCPackets"]),
@@ -49,9 +50,18 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Processing: dependency graph, algorithm registry, durable jobs with leases, planner, workers, built-in L0 -> L1A.
+        .target(name: "SDCPipeline", dependencies: [
+            "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCPackets", "SDCCDF",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ], resources: [.copy("Resources/pipeline")]),
         // IMAP-compatible HTTP API (Hummingbird 2).
         .target(name: "SDCServer", dependencies: [
-            "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest",
+            "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCPipeline",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
@@ -75,7 +85,7 @@ let package = Package(
         ]),
         // The `sdc` command: wires the libraries together.
         .executableTarget(name: "sdc", dependencies: [
-            "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCServer", "SDCClient", "SDCPackets", "SDCCDF",
+            "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCPipeline", "SDCServer", "SDCClient", "SDCPackets", "SDCCDF",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -95,6 +105,7 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
         .testTarget(name: "SDCClientTests", dependencies: ["SDCClient", "SDCCore"]),
+        .testTarget(name: "SDCPipelineTests", dependencies: ["SDCPipeline", "SDCCatalog", "SDCIngest", "SDCStorage"]),
         .testTarget(name: "SDCPacketsTests", dependencies: ["SDCPackets"]),
         .testTarget(name: "SDCCDFTests", dependencies: ["SDCCDF"]),
     ]

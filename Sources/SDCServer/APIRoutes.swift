@@ -14,6 +14,7 @@ struct APIRoutes: Sendable {
     let ingestor: Ingestor
     let keys: any APIKeyStore
     let requestLog: any RequestLog
+    let processing: ProcessingHooks?
     var catalog: any FileCatalog { ingestor.catalog }
     var store: any ObjectStore { ingestor.store }
     var authenticator: Authenticator { Authenticator(keys: keys) }
@@ -183,7 +184,16 @@ struct APIRoutes: Sendable {
             try await requestLog.record(ReprocessRequest(receivedAt: .now, requestedBy: caller.name, startDate: start, endDate: end,
                                                          instrument: instrument, dataLevel: level, descriptor: values["descriptor"]))
         }
-        return .json(JSONValue.object([("message", .string("Reprocess job queued")), ("request_id", .int(Int(recorded.id)))]).serialized())
+        var answer: [(String, JSONValue)] = [("message", .string("Reprocess job queued")), ("request_id", .int(Int(recorded.id)))]
+        if let processing {
+            do {
+                let created = try await processing.reprocess(recorded)
+                answer.append(("jobs", .array(created.map { .int(Int($0.id)) })))
+            } catch {
+                throw APIError.internalError("The reprocess request \(recorded.id) was recorded but planning failed: \(error)")
+            }
+        }
+        return .json(JSONValue.object(answer).serialized())
     }
 
     func release(_ request: Request, family: RouteFamily) async throws -> Response {

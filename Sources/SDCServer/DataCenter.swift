@@ -4,13 +4,15 @@ import Logging
 import SDCCatalog
 import SDCCore
 import SDCIngest
+import SDCPipeline
 import SDCStorage
 
-/// The embedded data center in one folder: `catalog.sqlite` (files, keys, requests), `objects/` (the store) and
-/// `url-signing.key` (the secret for presigned URLs).
+/// The embedded data center in one folder: `catalog.sqlite` (files, keys, requests), `jobs.sqlite` (processing jobs
+/// and lineage), `objects/` (the store) and `url-signing.key` (the secret for presigned URLs).
 public struct DataCenter: Sendable {
     public let root: URL
     public let catalog: SQLiteCatalog
+    public let jobs: SQLiteJobStore
     public let store: FileSystemObjectStore
 
     /// Opens (creating if needed) the data center in `root`.
@@ -18,6 +20,7 @@ public struct DataCenter: Sendable {
         self.root = root
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         catalog = try SQLiteCatalog(path: root.appendingPathComponent("catalog.sqlite").path)
+        jobs = try SQLiteJobStore(path: root.appendingPathComponent("jobs.sqlite").path)
         let signer = try URLSigner.loadOrCreate(at: root.appendingPathComponent("url-signing.key").path)
         store = try FileSystemObjectStore(root: root.appendingPathComponent("objects").path, signer: signer)
     }
@@ -47,14 +50,17 @@ public struct DataCenterServer: Sendable {
     public let ingestor: Ingestor
     public let keys: any APIKeyStore
     public let requestLog: any RequestLog
+    /// The pipeline `/reprocess` hands requests to, and whose jobs the operator endpoints show.
+    public let processing: ProcessingHooks?
     public let logger: Logger
 
     public init(configuration: ServerConfiguration, ingestor: Ingestor, keys: any APIKeyStore, requestLog: any RequestLog,
-                logger: Logger = Logger(label: "sdc.server")) {
+                processing: ProcessingHooks? = nil, logger: Logger = Logger(label: "sdc.server")) {
         self.configuration = configuration
         self.ingestor = ingestor
         self.keys = keys
         self.requestLog = requestLog
+        self.processing = processing
         self.logger = logger
     }
 
@@ -73,10 +79,14 @@ public struct DataCenterServer: Sendable {
                 throw APIError(.serviceUnavailable, "NotReady", "The catalog is not available: \(error)")
             }
         }
-        let routes = APIRoutes(configuration: configuration, ingestor: ingestor, keys: keys, requestLog: requestLog)
-        routes.register(on: router, family: .open)
-        routes.register(on: router.group(RouterPath(RouteFamily.apiKey.rawValue)), family: .apiKey)
-        routes.register(on: router.group(RouterPath(RouteFamily.authorized.rawValue)), family: .authorized)
+        let routes = APIRoutes(configuration: configuration, ingestor: ingestor, keys: keys, requestLog: requestLog, processing: processing)
+        for family in RouteFamily.allCases {
+            let group = family == .open ? router.group() : router.group(RouterPath(family.rawValue))
+            routes.register(on: group, family: family)
+            if let processing {
+                ProcessingRoutes(jobs: processing.jobs, keys: keys).register(on: group, family: family)
+            }
+        }
         routes.registerPresigned(on: router)
         return Application(
             responder: PathNormalizingResponder(inner: router.buildResponder()),
@@ -89,5 +99,17 @@ public struct DataCenterServer: Sendable {
     /// Serves until SIGTERM or SIGINT, then finishes the requests in flight and returns.
     public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         try await application(onRunning: onRunning).runService()
+    }
+}
+
+/// What the API needs from the pipeline.
+public struct ProcessingHooks: Sendable {
+    public let jobs: any JobStore
+    /// Acts on a recorded reprocess request; returns the jobs created.
+    public let reprocess: @Sendable (ReprocessRequest) async throws -> [Job]
+
+    public init(jobs: any JobStore, reprocess: @escaping @Sendable (ReprocessRequest) async throws -> [Job]) {
+        self.jobs = jobs
+        self.reprocess = reprocess
     }
 }

@@ -1,25 +1,55 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SDCPipeline
 import SDCServer
 
 /// Options naming the data center folder, shared by `serve` and the offline admin commands.
 struct RootOption: ParsableArguments {
-    @Option(name: .long, help: "The data center folder (catalog, objects, keys).")
+    @Option(name: .long, help: "The data center folder (catalog, jobs, objects, keys).")
     var root: String = "sdc-data"
 
     var url: URL { URL(fileURLWithPath: root).standardizedFileURL }
+}
+
+/// Options of the processing pipeline, shared by `serve` and `worker`.
+struct PipelineOptions: ParsableArguments {
+    @Option(help: "Folder with dependencies.csv and algorithms.yaml (default: the built-in SWAPI, MAG and GLOWS L0 -> L1A configuration).")
+    var pipeline: String?
+
+    @Option(help: "Seconds a worker's lease on a job lasts without renewal; a dead worker's job is retried after it.")
+    var leaseSeconds: Int64 = 30
+
+    func load() throws -> PipelineConfiguration {
+        try PipelineConfiguration(folder: pipeline.map { URL(fileURLWithPath: $0) })
+    }
+}
+
+func bootstrapLogging(_ level: Logger.Level) {
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
+    }
+}
+
+/// The API's address, known once the server listens.
+actor ListeningAddress {
+    private var url: String?
+    func set(_ url: String) { self.url = url }
+    func get() -> String? { url }
 }
 
 /// `sdc serve`: run the data center.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the data center: the IMAP-compatible API on HTTP.",
+        abstract: "Run the data center: the IMAP-compatible API, the processing planner and workers.",
         discussion: "With no options it keeps everything in ./sdc-data and listens on http://127.0.0.1:8080."
     )
 
     @OptionGroup var root: RootOption
+    @OptionGroup var pipelineOptions: PipelineOptions
 
     @Option(help: "Address to listen on.")
     var host = "127.0.0.1"
@@ -39,18 +69,19 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Requests in flight above which new ones get 503 SlowDown.")
     var maxConcurrentRequests = ServerConfiguration().maximumConcurrentRequests
 
+    @Option(help: "In-process processing workers (0: only separate `sdc worker` processes run jobs).")
+    var workers = ProcessInfo.processInfo.activeProcessorCount
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
     func run() async throws {
-        let level = logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        bootstrapLogging(logLevel)
         let logger = Logger(label: "sdc")
         let dataCenter = try DataCenter(root: root.url)
+        let pipeline = try pipelineOptions.load()
+        let planner = Planner(graph: pipeline.graph, registry: pipeline.registry, catalog: dataCenter.catalog, jobs: dataCenter.jobs,
+                              logger: Logger(label: "sdc.planner"))
         _ = try await dataCenter.recover(logger: logger)
 
         var configuration = ServerConfiguration()
@@ -60,19 +91,43 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.publicURL = publicURL
         configuration.maximumUploadSize = maxUploadSize
         configuration.maximumConcurrentRequests = maxConcurrentRequests
-        let server = DataCenterServer(configuration: configuration, ingestor: dataCenter.ingestor(logger: logger),
-                                      keys: dataCenter.catalog, requestLog: dataCenter.catalog, logger: logger)
+        let ingestor = dataCenter.ingestor(listeners: [planner], logger: logger)
+        let hooks = ProcessingHooks(jobs: dataCenter.jobs) { request in try await planner.reprocess(request) }
+        let server = DataCenterServer(configuration: configuration, ingestor: ingestor, keys: dataCenter.catalog,
+                                      requestLog: dataCenter.catalog, processing: hooks, logger: logger)
+        let address = ListeningAddress()
+        let environment = LocalWorkerEnvironment(ingestor: ingestor, keys: dataCenter.catalog, store: dataCenter.store) {
+            await address.get()
+        }
         let rootPath = root.url.path
         let host = host
-        try await server.run { port in
-            // Unbuffered, so that a supervising process sees the address at once.
-            let banner = """
-                sdc listening on http://\(host):\(port)
-                data center folder: \(rootPath)
-                create an API key:  sdc keys create --root \(rootPath) --scope write
+        let workerCount = max(0, workers)
+        let leaseSeconds = pipelineOptions.leaseSeconds
+        logger.info("pipeline", metadata: ["configuration": "\(pipeline.source.path)", "products": "\(pipeline.graph.products)",
+                                           "workers": "\(workerCount)"])
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await server.run { port in
+                    await address.set(publicURL ?? "http://\(host):\(port)")
+                    // Unbuffered, so that a supervising process sees the address at once.
+                    let banner = """
+                        sdc listening on http://\(host):\(port)
+                        data center folder: \(rootPath)
+                        create an API key:  sdc keys create --root \(rootPath) --scope write
 
-                """
-            FileHandle.standardOutput.write(Data(banner.utf8))
+                        """
+                    FileHandle.standardOutput.write(Data(banner.utf8))
+                }
+            }
+            group.addTask { await planner.run() }
+            for index in 0..<workerCount {
+                let worker = Worker(id: "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(index)", jobs: dataCenter.jobs,
+                                    registry: pipeline.registry, environment: environment, leaseSeconds: leaseSeconds)
+                group.addTask { await worker.run() }
+            }
+            // The server returns after SIGTERM/SIGINT; then stop planning and working.
+            try await group.next()
+            group.cancelAll()
         }
     }
 }

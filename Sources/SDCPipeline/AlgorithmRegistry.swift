@@ -1,0 +1,145 @@
+import Foundation
+import SDCCore
+import Yams
+
+/// How a product is made.
+public enum AlgorithmKind: Sendable, Hashable {
+    /// sdc's own Level 0 → Level 1A: decode with the instrument's XTCE, write one ISTP CDF per product.
+    case xtceL1A(XTCEL1AConfiguration)
+    /// An instrument team's executable following the IMAP processing convention.
+    case external(ExternalCommandConfiguration)
+}
+
+/// Settings of the built-in XTCE → L1A algorithm.
+public struct XTCEL1AConfiguration: Sendable, Hashable {
+    /// The packet definition.
+    public var xtce: URL
+    /// Attribute YAML layers, merged in order (globals, then variables).
+    public var globalAttributes: [URL]
+    public var variableAttributes: [URL]
+    /// Container name → product descriptor; containers not listed are named after the container.
+    public var products: [String: String]
+    /// TT2000 nanoseconds at MET 0 (default: 2010-01-01T00:00:00 UTC, as IMAP).
+    public var epochOffsetNanoseconds: Int64
+}
+
+/// Settings of an external algorithm.
+public struct ExternalCommandConfiguration: Sendable, Hashable {
+    /// Executable and fixed leading arguments; the IMAP arguments follow.
+    public var command: [String]
+    /// Extra environment variables.
+    public var environment: [String: String]
+}
+
+/// The algorithm that makes one product, with its version and limits.
+public struct AlgorithmSpec: Sendable, Hashable {
+    public var product: ProductNode
+    public var name: String
+    /// Part of the job uniqueness key: new code makes new jobs.
+    public var version: String
+    /// Major version of the products (a processing campaign decision).
+    public var majorVersion: Int
+    public var timeoutSeconds: Int
+    public var maxAttempts: Int
+    public var kind: AlgorithmKind
+}
+
+/// Why the registry could not be loaded.
+public struct AlgorithmRegistryError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let message: String
+    public var description: String { "algorithm registry: \(message)" }
+}
+
+/// The products sdc can make and how (a YAML file, paths relative to it):
+///
+/// ```yaml
+/// algorithms:
+///   - product: {instrument: swapi, level: l1a, descriptor: all}
+///     name: xtce-l1a
+///     version: "1.0.0"
+///     major_version: 1
+///     xtce: instruments/swapi/swapi_packet_definition.xml
+///     global_attributes: [cdf-attrs/imap_default_global_cdf_attrs.yaml, ...]
+///     variable_attributes: [...]
+///     products: {SWP_HK: hk, SWP_SCI: sci}
+///   - product: {instrument: swapi, level: l1b, descriptor: sci}
+///     name: swapi-l1b
+///     version: "0.3"
+///     command: [python3, algorithms/swapi_l1b.py]
+///     timeout_seconds: 600
+///     max_attempts: 3
+/// ```
+public struct AlgorithmRegistry: Sendable {
+    public let algorithms: [ProductNode: AlgorithmSpec]
+
+    public init(algorithms: [AlgorithmSpec]) {
+        self.algorithms = Dictionary(algorithms.map { ($0.product, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    public func algorithm(for product: ProductNode) -> AlgorithmSpec? { algorithms[product] }
+
+    private struct File: Decodable {
+        struct Product: Decodable { var instrument: String; var level: String; var descriptor: String }
+        struct Entry: Decodable {
+            var product: Product
+            var name: String
+            var version: String
+            var major_version: Int?
+            var timeout_seconds: Int?
+            var max_attempts: Int?
+            var xtce: String?
+            var global_attributes: [String]?
+            var variable_attributes: [String]?
+            var products: [String: String]?
+            var epoch_offset_ns: Int64?
+            var command: [String]?
+            var environment: [String: String]?
+        }
+        var algorithms: [Entry]
+    }
+
+    /// Loads and validates a registry file: every product must be a known instrument and level, have exactly one
+    /// of `xtce` or `command`, and name files that exist.
+    public init(contentsOf url: URL) throws(AlgorithmRegistryError) {
+        let text: String
+        do { text = try String(contentsOf: url, encoding: .utf8) } catch { throw AlgorithmRegistryError(message: "cannot read \(url.path): \(error.localizedDescription)") }
+        let file: File
+        do { file = try YAMLDecoder().decode(File.self, from: text) } catch { throw AlgorithmRegistryError(message: "\(url.lastPathComponent) is not valid: \(error)") }
+        let base = url.deletingLastPathComponent()
+        func resolve(_ path: String) throws(AlgorithmRegistryError) -> URL {
+            let resolved = path.hasPrefix("/") ? URL(fileURLWithPath: path) : base.appendingPathComponent(path)
+            guard FileManager.default.fileExists(atPath: resolved.path) else {
+                throw AlgorithmRegistryError(message: "\(path) (from \(url.lastPathComponent)) does not exist")
+            }
+            return resolved
+        }
+        var specs: [AlgorithmSpec] = []
+        for entry in file.algorithms {
+            let product = ProductNode(entry.product.instrument, entry.product.level, entry.product.descriptor)
+            guard product.instrument != nil, product.dataLevel != nil else {
+                throw AlgorithmRegistryError(message: "product \(product) is not an instrument, level and descriptor")
+            }
+            let kind: AlgorithmKind
+            switch (entry.xtce, entry.command) {
+            case (let xtce?, nil):
+                kind = .xtceL1A(XTCEL1AConfiguration(
+                    xtce: try resolve(xtce),
+                    globalAttributes: try (entry.global_attributes ?? []).map { (path) throws(AlgorithmRegistryError) in try resolve(path) },
+                    variableAttributes: try (entry.variable_attributes ?? []).map { (path) throws(AlgorithmRegistryError) in try resolve(path) },
+                    products: entry.products ?? [:],
+                    epochOffsetNanoseconds: entry.epoch_offset_ns ?? 315_576_066_184_000_000))
+            case (nil, let command?) where !command.isEmpty:
+                let arguments = command.enumerated().map { index, argument in
+                    index > 0 && !argument.hasPrefix("-") && FileManager.default.fileExists(atPath: base.appendingPathComponent(argument).path)
+                        ? base.appendingPathComponent(argument).path : argument
+                }
+                kind = .external(ExternalCommandConfiguration(command: arguments, environment: entry.environment ?? [:]))
+            default:
+                throw AlgorithmRegistryError(message: "\(product): give exactly one of `xtce` (built-in L1A) or `command` (external algorithm)")
+            }
+            specs.append(AlgorithmSpec(product: product, name: entry.name, version: entry.version, majorVersion: entry.major_version ?? 1,
+                                       timeoutSeconds: entry.timeout_seconds ?? 3600, maxAttempts: entry.max_attempts ?? 3, kind: kind))
+        }
+        self.init(algorithms: specs)
+    }
+}

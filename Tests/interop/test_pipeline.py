@@ -1,0 +1,168 @@
+"""Issue 5 acceptance: processing jobs triggered by ingest, external algorithms, leases, retries, lineage."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from conftest import REPO, SDCServer, imap_cli
+
+FIXTURES = Path(__file__).parent / "fixtures"
+BUILT_IN = REPO / "Sources" / "SDCPipeline" / "Resources" / "pipeline"
+
+
+def write_pipeline(folder: Path, extra_edges: str, extra_algorithms: str) -> Path:
+    """A pipeline folder: the built-in L0 -> L1A configuration plus test products run by fixtures/algorithm.py."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "dependencies.csv").write_text((BUILT_IN / "dependencies.csv").read_text() + extra_edges)
+    algorithms = (BUILT_IN / "algorithms.yaml").read_text()
+    for sub in ["xtce/", "cdf-attrs/"]:
+        algorithms = algorithms.replace(f" {sub}", f" {BUILT_IN}/{sub}").replace(f"[{sub}", f"[{BUILT_IN}/{sub}").replace(f", {sub}", f", {BUILT_IN}/{sub}")
+    (folder / "algorithms.yaml").write_text(algorithms + extra_algorithms)
+    return folder
+
+
+def external(product: str, mode: str, timeout: int = 120, attempts: int = 2) -> str:
+    instrument, level, descriptor = product.split()
+    return f"""
+  - product: {{instrument: {instrument}, level: {level}, descriptor: {descriptor}}}
+    name: test-{mode}
+    version: "1"
+    command: [{sys.executable}, {FIXTURES / 'algorithm.py'}, --mode, {mode}]
+    timeout_seconds: {timeout}
+    max_attempts: {attempts}
+"""
+
+
+EDGES = """
+swapi, l1a, sci, swapi, l1b, sci, HARD, DOWNSTREAM
+swapi, ancillary, lut-notes, swapi, l1b, sci, SOFT_TRIGGER, DOWNSTREAM
+codice, l0, raw, codice, l1a, all, HARD, DOWNSTREAM
+hit, l0, raw, hit, l1a, all, HARD, DOWNSTREAM
+"""
+ALGORITHMS = external("swapi l1b sci", "copy") + external("codice l1a all", "fail") + external("hit l1a all", "slow", attempts=3)
+
+
+@pytest.fixture
+def pipeline_server(sdc_bin, tmp_path):
+    folder = write_pipeline(tmp_path / "pipeline", EDGES, ALGORITHMS)
+    server = SDCServer(sdc_bin, tmp_path / "root", extra_args=["--pipeline", str(folder), "--lease-seconds", "3"])
+    yield server
+    server.stop()
+
+
+def upload(server, folder: Path, name: str, content: bytes):
+    path = folder / name
+    path.write_bytes(content)
+    result = subprocess.run([*imap_cli(), "upload", str(path)], env=server.env(api_key=server.write_key), capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def jobs(server, **params):
+    response = requests.get(f"{server.url}/api-key/processing-jobs", params=params, headers={"x-api-key": server.read_key}, timeout=30)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def wait_for(predicate, timeout=90, interval=0.25):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("timed out waiting")
+
+
+def science(server, **params):
+    response = requests.get(f"{server.url}/api-key/query", params=params, headers={"x-api-key": server.read_key}, timeout=30)
+    return response.json()
+
+
+def test_external_algorithm_runs_on_arrival_with_lineage(pipeline_server, tmp_path):
+    server = pipeline_server
+    l1a = "imap_swapi_l1a_sci_20250101_v001.0000.cdf"
+    lut = "imap_swapi_lut-notes_20250101_v001.csv"
+    # Both inputs of the same day arrive in quick succession: they are planned as one job, not two.
+    upload(server, tmp_path, l1a, b"level 1a science")
+    upload(server, tmp_path, lut, b"lookup table")
+    done = wait_for(lambda: [j for j in jobs(server, instrument="swapi", data_level="l1b") if j["status"] == "SUCCEEDED"])
+    all_jobs = jobs(server, instrument="swapi", data_level="l1b")
+    assert len(all_jobs) == 1, all_jobs
+    job = done[0]
+    assert sorted(job["inputs"]) == sorted([l1a, lut])
+    product = "imap/swapi/l1b/2025/01/imap_swapi_l1b_sci_20250101_v001.0001.cdf"
+    assert job["outputs"] == [product] and job["minor_version"] == 1
+    rows = science(server, instrument="swapi", data_level="l1b")
+    assert [r["file_path"] for r in rows] == [product]
+    stored = requests.get(f"{server.url}/api-key/download/{product}", headers={"x-api-key": server.read_key}, timeout=30).text
+    assert f"science {l1a} " in stored and f"ancillary {lut} " in stored
+    lineage = requests.get(f"{server.url}/api-key/lineage/{product}", headers={"x-api-key": server.read_key}, timeout=30).json()
+    assert sorted(lineage["inputs"]) == sorted([l1a, lut])
+    upstream = requests.get(f"{server.url}/api-key/lineage/imap/swapi/l1a/2025/01/{l1a}", headers={"x-api-key": server.read_key}, timeout=30).json()
+    assert upstream["products"] == [product]
+    log = requests.get(f"{server.url}/api-key/processing-logs/{job['id']}", headers={"x-api-key": server.read_key}, timeout=30).text
+    assert "algorithm copy: swapi l1b sci 20250101 v001.0001" in log and "wrote imap_swapi_l1b_sci_20250101_v001.0001.cdf" in log
+    # The job's key was withdrawn when it ended.
+    keys = subprocess.run([server.sdc_bin, "keys", "list", "--root", str(server.root)], capture_output=True, text=True).stdout
+    job_key_line = next(line for line in keys.splitlines() if f"job-{job['id']}" in line)
+    assert job_key_line.rstrip().split()[-1] != "-"
+
+
+def test_failing_algorithm_ends_failed_with_its_log_after_retries(pipeline_server, tmp_path):
+    upload(pipeline_server, tmp_path, "imap_codice_l0_raw_20250101_v001.0000.pkts", b"codice packets")
+    failed = wait_for(lambda: [j for j in jobs(pipeline_server, instrument="codice") if j["status"] == "FAILED"], timeout=120)
+    job = requests.get(f"{pipeline_server.url}/api-key/processing-jobs/{failed[0]['id']}",
+                       headers={"x-api-key": pipeline_server.read_key}, timeout=30).json()
+    assert job["attempts"] == 2 and job["error"] == "exited with status 1"
+    assert job["log"].count("calibration table is inconsistent") == 2
+    cli = subprocess.run([pipeline_server.sdc_bin, "jobs", "logs", "--root", str(pipeline_server.root), str(job["id"])],
+                         capture_output=True, text=True)
+    assert "calibration table is inconsistent" in cli.stdout
+    retried = subprocess.run([pipeline_server.sdc_bin, "jobs", "retry", "--root", str(pipeline_server.root), str(job["id"])],
+                             capture_output=True, text=True)
+    assert retried.returncode == 0 and "queued again" in retried.stdout
+
+
+def test_killed_worker_job_completes_exactly_once(sdc_bin, tmp_path):
+    folder = write_pipeline(tmp_path / "pipeline", EDGES, ALGORITHMS)
+    server = SDCServer(sdc_bin, tmp_path / "root", extra_args=["--pipeline", str(folder), "--workers", "0"])
+    try:
+        upload(server, tmp_path, "imap_hit_l0_raw_20250101_v001.0000.pkts", b"hit packets")
+        worker_args = [sdc_bin, "worker", "--root", str(server.root), "--url", server.url, "--pipeline", str(folder), "--lease-seconds", "3"]
+        first = subprocess.Popen(worker_args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "SLOW_SECONDS": "8"})
+        running = wait_for(lambda: [j for j in jobs(server, instrument="hit") if j["status"] == "RUNNING"])
+        time.sleep(2)
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        # The algorithm the dead worker started may still finish its upload; either way there is one product.
+        second = subprocess.Popen(worker_args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "SLOW_SECONDS": "1"})
+        try:
+            done = wait_for(lambda: [j for j in jobs(server, instrument="hit") if j["status"] == "SUCCEEDED"], timeout=120)
+        finally:
+            second.send_signal(signal.SIGTERM)
+            second.wait(timeout=30)
+        all_jobs = jobs(server, instrument="hit")
+        assert len(all_jobs) == 1 and done[0]["id"] == running[0]["id"] and done[0]["attempts"] >= 2
+        rows = science(server, instrument="hit", data_level="l1a")
+        assert [r["file_path"] for r in rows] == ["imap/hit/l1a/2025/01/imap_hit_l1a_sci_20250101_v001.0001.cdf"]
+    finally:
+        server.stop()
+
+
+def test_reprocess_reruns_with_the_next_minor_version(pipeline_server, tmp_path):
+    server = pipeline_server
+    upload(server, tmp_path, "imap_swapi_l1a_sci_20250102_v001.0000.cdf", b"level 1a science")
+    wait_for(lambda: [j for j in jobs(server, instrument="swapi", data_level="l1b") if j["status"] == "SUCCEEDED"])
+    result = subprocess.run([*imap_cli(), "reprocess", "--start-date", "20250101", "--end-date", "20250103", "--instrument", "swapi",
+                             "--data-level", "l1b", "--descriptor", "sci"], env=server.env(api_key=server.write_key), capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    wait_for(lambda: len([j for j in jobs(server, instrument="swapi", data_level="l1b") if j["status"] == "SUCCEEDED"]) == 2)
+    versions = sorted(r["version"] for r in science(server, instrument="swapi", data_level="l1b", start_date="20250102", major_version="1"))
+    assert versions == ["v001.0001", "v001.0002"]
