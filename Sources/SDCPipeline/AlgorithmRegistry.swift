@@ -14,9 +14,11 @@ public enum AlgorithmKind: Sendable, Hashable {
 public struct XTCEL1AConfiguration: Sendable, Hashable {
     /// The packet definition.
     public var xtce: URL
-    /// Attribute YAML layers, merged in order (globals, then variables).
-    public var globalAttributes: [URL]
-    public var variableAttributes: [URL]
+    /// Folder with IMAP's attribute YAML (sammi schemas, `imap_constant_attrs.yaml`,
+    /// `imap_default_global_cdf_attrs.yaml`, `imap_<instrument>_global_cdf_attrs.yaml`).
+    public var attributesFolder: URL
+    /// Variable attribute files in that folder, merged in order.
+    public var variableAttributeFiles: [String]
     /// Container name → product descriptor; containers not listed are named after the container.
     public var products: [String: String]
     /// TT2000 nanoseconds at MET 0 (default: 2010-01-01T00:00:00 UTC, as IMAP).
@@ -59,8 +61,8 @@ public struct AlgorithmRegistryError: Error, Sendable, Equatable, CustomStringCo
 ///     version: "1.0.0"
 ///     major_version: 1
 ///     xtce: instruments/swapi/swapi_packet_definition.xml
-///     global_attributes: [cdf-attrs/imap_default_global_cdf_attrs.yaml, ...]
-///     variable_attributes: [...]
+///     attributes: cdf-attrs
+///     variable_attributes: [imap_swapi_variable_attrs.yaml]
 ///     products: {SWP_HK: hk, SWP_SCI: sci}
 ///   - product: {instrument: swapi, level: l1b, descriptor: sci}
 ///     name: swapi-l1b
@@ -88,7 +90,7 @@ public struct AlgorithmRegistry: Sendable {
             var timeout_seconds: Int?
             var max_attempts: Int?
             var xtce: String?
-            var global_attributes: [String]?
+            var attributes: String?
             var variable_attributes: [String]?
             var products: [String: String]?
             var epoch_offset_ns: Int64?
@@ -122,10 +124,15 @@ public struct AlgorithmRegistry: Sendable {
             let kind: AlgorithmKind
             switch (entry.xtce, entry.command) {
             case (let xtce?, nil):
+                guard let attributes = entry.attributes else {
+                    throw AlgorithmRegistryError(message: "\(product): the built-in L1A needs `attributes` (the CDF attribute folder)")
+                }
+                let folder = try resolve(attributes)
+                for file in entry.variable_attributes ?? [] { _ = try resolve(attributes + "/" + file) }
                 kind = .xtceL1A(XTCEL1AConfiguration(
                     xtce: try resolve(xtce),
-                    globalAttributes: try (entry.global_attributes ?? []).map { (path) throws(AlgorithmRegistryError) in try resolve(path) },
-                    variableAttributes: try (entry.variable_attributes ?? []).map { (path) throws(AlgorithmRegistryError) in try resolve(path) },
+                    attributesFolder: folder,
+                    variableAttributeFiles: entry.variable_attributes ?? [],
                     products: entry.products ?? [:],
                     epochOffsetNanoseconds: entry.epoch_offset_ns ?? 315_576_066_184_000_000))
             case (nil, let command?) where !command.isEmpty:

@@ -22,8 +22,7 @@ def write_pipeline(folder: Path, extra_edges: str, extra_algorithms: str) -> Pat
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "dependencies.csv").write_text((BUILT_IN / "dependencies.csv").read_text() + extra_edges)
     algorithms = (BUILT_IN / "algorithms.yaml").read_text()
-    for sub in ["xtce/", "cdf-attrs/"]:
-        algorithms = algorithms.replace(f" {sub}", f" {BUILT_IN}/{sub}").replace(f"[{sub}", f"[{BUILT_IN}/{sub}").replace(f", {sub}", f", {BUILT_IN}/{sub}")
+    algorithms = algorithms.replace("xtce: xtce/", f"xtce: {BUILT_IN}/xtce/").replace("attributes: cdf-attrs", f"attributes: {BUILT_IN}/cdf-attrs")
     (folder / "algorithms.yaml").write_text(algorithms + extra_algorithms)
     return folder
 
@@ -166,3 +165,42 @@ def test_reprocess_reruns_with_the_next_minor_version(pipeline_server, tmp_path)
     wait_for(lambda: len([j for j in jobs(server, instrument="swapi", data_level="l1b") if j["status"] == "SUCCEEDED"]) == 2)
     versions = sorted(r["version"] for r in science(server, instrument="swapi", data_level="l1b", start_date="20250102", major_version="1"))
     assert versions == ["v001.0001", "v001.0002"]
+
+
+def test_swapi_level0_upload_makes_level1a_products_by_itself(sdc_server, shared_dir, tmp_path):
+    """The built-in pipeline: an L0 upload yields L1A CDFs equal to space_packet_parser's decode, readable by cdflib."""
+    import cdflib
+    import numpy as np
+    from packets_oracle import decode_with_spp, generate
+
+    xtce = BUILT_IN / "xtce" / "swapi_packet_definition.xml"
+    packets = generate(shared_dir, xtce, ["SWP_HK", "SWP_SCI"], 40, 7, tmp_path / "generated" / "swapi")
+    name = "imap_swapi_l0_raw_20250101_v001.0000.pkts"
+    upload(sdc_server, tmp_path, name, packets.read_bytes())
+    rows = wait_for(lambda: (lambda r: r if len(r) == 2 else None)(science(sdc_server, instrument="swapi", data_level="l1a")), timeout=120)
+    assert sorted(Path(r["file_path"]).name for r in rows) == ["imap_swapi_l1a_hk_20250101_v001.0001.cdf",
+                                                                "imap_swapi_l1a_sci_20250101_v001.0001.cdf"]
+    oracle = decode_with_spp(xtce, packets)
+    data = tmp_path / "data"
+    data.mkdir()
+    for row in rows:
+        result = subprocess.run([*imap_cli(), "download", Path(row["file_path"]).name],
+                                env=sdc_server.env(api_key=sdc_server.read_key, data_dir=data), capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        path = data / row["file_path"]
+        cdf = cdflib.CDF(str(path))
+        apid = int(cdf.varget("pkt_apid")[0])
+        expected = oracle[apid]
+        met = np.array(expected["raw"][expected["fields"][7]], dtype=np.int64)  # the MET field follows the 7 header fields
+        assert np.array_equal(cdf.varget("epoch"), 315576066184000000 + met * 1_000_000_000)
+        for field in expected["fields"]:
+            values = cdf.varget(field.lower().split(".", 1)[-1])  # imap-processing's naming: "swp_hk.esa_v" -> "esa_v"
+            raw = expected["raw"][field]
+            assert np.array_equal(np.asarray(values).astype(np.int64), np.asarray(raw, dtype=np.int64)), field
+        attributes = cdf.globalattsget()
+        assert attributes["Logical_source"] == [f"imap_swapi_l1a_{row['descriptor']}"] or attributes["Logical_source"] == f"imap_swapi_l1a_{row['descriptor']}"
+        assert name in str(attributes["Parents"])
+        validate = subprocess.run([sdc_server.sdc_bin, "cdf", "validate", str(path)], capture_output=True, text=True)
+        assert validate.returncode == 0, validate.stdout + validate.stderr
+    job = jobs(sdc_server, instrument="swapi", data_level="l1a")[0]
+    assert job["status"] == "SUCCEEDED" and job["inputs"] == [name] and len(job["outputs"]) == 2

@@ -60,6 +60,7 @@ http {
 }
 NGINX
 mkdir -p "$work/nginx-tmp"
+chmod -R a+rX "$work"  # nginx workers run unprivileged
 nginx -c "$work/nginx.conf" &
 nginx_pid=$!
 sleep 0.5
