@@ -53,11 +53,13 @@ let package = Package(
         // Processing: dependency graph, algorithm registry, durable jobs with leases, planner, workers, built-in L0 -> L1A.
         .target(name: "SDCPipeline", dependencies: [
             "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCPackets", "SDCCDF",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ], resources: [.copy("Resources/pipeline")]),
         // IMAP-compatible HTTP API (Hummingbird 2).
         .target(name: "SDCServer", dependencies: [

@@ -19,25 +19,30 @@ public enum JobStoreError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+/// What a worker needs of the job table: claim under a lease, renew, and report the outcome. Implemented by the job
+/// store itself (workers beside the data center) and by ``HTTPJobQueue`` (workers elsewhere, through the API).
+public protocol JobQueue: Sendable {
+    /// Leases the oldest runnable job (queued and due, or running with an expired lease) to `workerID`.
+    func claim(workerID: String, leaseSeconds: Int64) async throws -> Job?
+    /// Extends a lease; throws ``JobStoreError/leaseLost(_:)`` if the worker no longer holds it.
+    func renewLease(jobID: Int64, workerID: String, leaseSeconds: Int64) async throws
+    /// Marks a job succeeded with its products, and records their lineage.
+    func complete(jobID: Int64, workerID: String, outputs: [String], log: String) async throws -> Job
+    /// Records a failed attempt: requeued after `backoffSeconds`, or failed for good after the last attempt.
+    func fail(jobID: Int64, workerID: String, error: String, log: String, backoffSeconds: Int64) async throws -> Job
+    /// Fails running jobs whose lease expired on their last attempt; returns them.
+    func expireLostJobs() async throws -> [Job]
+}
+
 /// The durable job table and product lineage. ``SQLiteJobStore`` is the embedded implementation.
 ///
 /// Uniqueness follows the IMAP SDC (pipeline.md §6): at most one queued, running or succeeded job per product, date,
 /// repointing, algorithm version, inputs hash and campaign; failed jobs may repeat.
-public protocol JobStore: Sendable {
+public protocol JobStore: JobQueue {
     /// Creates a job, or returns the live or successful job it duplicates (`created == false`).
     /// The new job's minor version is one above both `highestCatalogedMinor` and every job of the same product,
     /// date and major version, so concurrent and repeated jobs never write the same name.
     func submit(_ request: JobRequest, highestCatalogedMinor: Int?) async throws(JobStoreError) -> (job: Job, created: Bool)
-    /// Leases the oldest runnable job (queued and due, or running with an expired lease) to `workerID`.
-    func claim(workerID: String, leaseSeconds: Int64) async throws(JobStoreError) -> Job?
-    /// Extends a lease; throws ``JobStoreError/leaseLost(_:)`` if the worker no longer holds it.
-    func renewLease(jobID: Int64, workerID: String, leaseSeconds: Int64) async throws(JobStoreError)
-    /// Marks a job succeeded with its products, and records their lineage.
-    func complete(jobID: Int64, workerID: String, outputs: [String], log: String) async throws(JobStoreError) -> Job
-    /// Records a failed attempt: requeued after `backoffSeconds`, or failed for good after the last attempt.
-    func fail(jobID: Int64, workerID: String, error: String, log: String, backoffSeconds: Int64) async throws(JobStoreError) -> Job
-    /// Fails running jobs whose lease expired on their last attempt; returns them.
-    func expireLostJobs() async throws(JobStoreError) -> [Job]
     /// Requeues a failed job with fresh attempts.
     func retry(jobID: Int64) async throws(JobStoreError) -> Job
     func job(id: Int64) async throws(JobStoreError) -> Job?

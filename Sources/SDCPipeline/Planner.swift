@@ -90,6 +90,9 @@ public struct Planner: IngestListener {
         while !Task.isCancelled {
             do {
                 try await planDueTriggers()
+                for lost in try await jobs.expireLostJobs() {
+                    logger.error("job failed: its worker stopped responding on the last attempt", metadata: ["job": "\(lost.id)"])
+                }
                 let next = try await jobs.nextTriggerDueMilliseconds()
                 let wait = next.map { max(10, min(1000, $0 - currentMilliseconds())) } ?? 200
                 try await Task.sleep(for: .milliseconds(wait))

@@ -7,7 +7,7 @@ import SDCCore
 /// job over. Products are named with the version fixed at job creation, so a retry can never add a second product.
 public struct Worker: Sendable {
     public let id: String
-    public let jobs: any JobStore
+    public let jobs: any JobQueue
     public let registry: AlgorithmRegistry
     public let environment: any WorkerEnvironment
     public var leaseSeconds: Int64 = 30
@@ -15,7 +15,7 @@ public struct Worker: Sendable {
     public var idleMilliseconds = 250
     let logger: Logger
 
-    public init(id: String, jobs: any JobStore, registry: AlgorithmRegistry, environment: any WorkerEnvironment,
+    public init(id: String, jobs: any JobQueue, registry: AlgorithmRegistry, environment: any WorkerEnvironment,
                 leaseSeconds: Int64 = 30, logger: Logger = Logger(label: "sdc.worker")) {
         self.id = id
         self.jobs = jobs

@@ -16,6 +16,76 @@ struct ProcessingRoutes: Sendable {
         routes.get("processing-jobs/:id") { request, context in try await show(request, id: context.parameters.get("id"), family: family) }
         routes.get("processing-logs/:id") { request, context in try await log(request, id: context.parameters.get("id"), family: family) }
         routes.get("lineage/**") { request, _ in try await lineage(request, family: family) }
+        routes.post("jobs/claim") { request, _ in try await claim(request, family: family) }
+        routes.post("jobs/:id/renew") { request, context in try await renew(request, id: context.parameters.get("id"), family: family) }
+        routes.post("jobs/:id/complete") { request, context in try await finish(request, id: context.parameters.get("id"), family: family, succeeded: true) }
+        routes.post("jobs/:id/fail") { request, context in try await finish(request, id: context.parameters.get("id"), family: family, succeeded: false) }
+    }
+
+    // MARK: Job API for remote workers (write scope)
+
+    private func workerParameters(_ request: Request, family: RouteFamily) async throws -> [String: String] {
+        try Authenticator.require(.write, of: try await authenticator.caller(of: request, family: family), for: "Running processing jobs")
+        let parameters = Dictionary(request.orderedQueryParameters, uniquingKeysWith: { $1 })
+        guard let worker = parameters["worker"], !worker.isEmpty else { throw APIError.badRequest("worker is required.", code: "InvalidParameter") }
+        _ = worker
+        return parameters
+    }
+
+    private func lease(_ parameters: [String: String]) throws -> Int64 {
+        guard let lease = Int64(parameters["lease"] ?? "30"), (1...3600).contains(lease) else {
+            throw APIError.badRequest("lease must be 1 to 3600 seconds.", code: "InvalidParameter")
+        }
+        return lease
+    }
+
+    /// Leases the next job to the calling worker, with a write key valid until the job ends (204 when none is runnable).
+    func claim(_ request: Request, family: RouteFamily) async throws -> Response {
+        let parameters = try await workerParameters(request, family: family)
+        guard let job = try await jobCall({ try await jobs.claim(workerID: parameters["worker"]!, leaseSeconds: try lease(parameters)) }) else {
+            return Response(status: .noContent)
+        }
+        let (secret, _) = try await jobCall { try await keys.createKey(name: "job-\(job.id)", scope: .write) }
+        guard case .object(var members) = job.wire else { throw APIError.internalError("job \(job.id) has no wire form") }
+        members.append(("api_key", .string(secret)))
+        return .json(JSONValue.object(members).serialized())
+    }
+
+    func renew(_ request: Request, id: String?, family: RouteFamily) async throws -> Response {
+        let parameters = try await workerParameters(request, family: family)
+        let job = try await self.job(id)
+        do {
+            try await jobs.renewLease(jobID: job.id, workerID: parameters["worker"]!, leaseSeconds: try lease(parameters))
+        } catch JobStoreError.leaseLost {
+            throw APIError(.conflict, "LeaseLost", "Job \(job.id) is no longer leased to \(parameters["worker"]!).")
+        }
+        return .json("{}")
+    }
+
+    func finish(_ request: Request, id: String?, family: RouteFamily, succeeded: Bool) async throws -> Response {
+        let parameters = try await workerParameters(request, family: family)
+        let job = try await self.job(id)
+        var request = request
+        let body = try await request.collectBody(upTo: 64 << 20)
+        let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]) ?? [:]
+        let log = object["log"] as? String ?? ""
+        let worker = parameters["worker"]!
+        let finished: Job
+        do {
+            if succeeded {
+                finished = try await jobs.complete(jobID: job.id, workerID: worker, outputs: object["outputs"] as? [String] ?? [], log: log)
+            } else {
+                let backoff = Int64(parameters["backoff"] ?? "0") ?? 0
+                finished = try await jobs.fail(jobID: job.id, workerID: worker, error: object["error"] as? String ?? "failed", log: log,
+                                               backoffSeconds: max(0, backoff))
+            }
+        } catch JobStoreError.leaseLost {
+            throw APIError(.conflict, "LeaseLost", "Job \(job.id) is no longer leased to \(worker).")
+        }
+        for key in try await jobCall({ try await keys.listKeys() }) where key.name == "job-\(job.id)" && !key.isRevoked {
+            _ = try? await keys.revokeKey(String(key.id))
+        }
+        return .json(finished.wire.serialized())
     }
 
     /// Jobs are visible to any key holder (they name unreleased products).

@@ -129,12 +129,15 @@ def test_failing_algorithm_ends_failed_with_its_log_after_retries(pipeline_serve
     assert retried.returncode == 0 and "queued again" in retried.stdout
 
 
-def test_killed_worker_job_completes_exactly_once(sdc_bin, tmp_path):
+@pytest.mark.parametrize("mode", ["api", "folder"])
+def test_killed_worker_job_completes_exactly_once(sdc_bin, tmp_path, mode):
+    """A separate worker (through the API with a key, or on the data center folder) is SIGKILLed mid-job."""
     folder = write_pipeline(tmp_path / "pipeline", EDGES, ALGORITHMS)
     server = SDCServer(sdc_bin, tmp_path / "root", extra_args=["--pipeline", str(folder), "--workers", "0"])
     try:
         upload(server, tmp_path, "imap_hit_l0_raw_20250101_v001.0000.pkts", b"hit packets")
-        worker_args = [sdc_bin, "worker", "--root", str(server.root), "--url", server.url, "--pipeline", str(folder), "--lease-seconds", "3"]
+        access = ["--api-key", server.write_key] if mode == "api" else ["--root", str(server.root)]
+        worker_args = [sdc_bin, "worker", "--url", server.url, *access, "--pipeline", str(folder), "--lease-seconds", "3"]
         first = subprocess.Popen(worker_args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "SLOW_SECONDS": "8"})
         running = wait_for(lambda: [j for j in jobs(server, instrument="hit") if j["status"] == "RUNNING"])
         time.sleep(2)
