@@ -52,15 +52,18 @@ public struct DataCenterServer: Sendable {
     public let requestLog: any RequestLog
     /// The pipeline `/reprocess` hands requests to, and whose jobs the operator endpoints show.
     public let processing: ProcessingHooks?
+    /// More routes and middleware served beside the API (the web portal, metrics).
+    public let extensions: [any ServerExtension]
     public let logger: Logger
 
     public init(configuration: ServerConfiguration, ingestor: Ingestor, keys: any APIKeyStore, requestLog: any RequestLog,
-                processing: ProcessingHooks? = nil, logger: Logger = Logger(label: "sdc.server")) {
+                processing: ProcessingHooks? = nil, extensions: [any ServerExtension] = [], logger: Logger = Logger(label: "sdc.server")) {
         self.configuration = configuration
         self.ingestor = ingestor
         self.keys = keys
         self.requestLog = requestLog
         self.processing = processing
+        self.extensions = extensions
         self.logger = logger
     }
 
@@ -69,6 +72,7 @@ public struct DataCenterServer: Sendable {
         let router = Router()
         router.add(middleware: RequestLogMiddleware(logger: logger))
         router.add(middleware: LoadSheddingMiddleware(limit: configuration.maximumConcurrentRequests))
+        for serverExtension in extensions { serverExtension.addMiddleware(to: router) }
         router.get("health/live") { _, _ in Response.json(#"{"status": "ok"}"#) }
         let ingestor = ingestor
         router.get("health/ready") { _, _ in
@@ -88,6 +92,7 @@ public struct DataCenterServer: Sendable {
             }
         }
         routes.registerPresigned(on: router)
+        for serverExtension in extensions { serverExtension.addRoutes(to: router) }
         return Application(
             responder: PathNormalizingResponder(inner: router.buildResponder()),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sdc"),
@@ -112,4 +117,16 @@ public struct ProcessingHooks: Sendable {
         self.jobs = jobs
         self.reprocess = reprocess
     }
+}
+
+/// Routes and middleware served beside the API by the same server (the web portal, `/metrics`, ...).
+public protocol ServerExtension: Sendable {
+    /// Middleware applied to every route registered after it (API routes included).
+    func addMiddleware(to router: Router<BasicRequestContext>)
+    /// The extension's own routes.
+    func addRoutes(to router: Router<BasicRequestContext>)
+}
+
+extension ServerExtension {
+    public func addMiddleware(to router: Router<BasicRequestContext>) {}
 }
