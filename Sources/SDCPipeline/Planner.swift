@@ -163,15 +163,7 @@ public struct Planner: IngestListener {
     /// The files of an upstream node that serve `date`: the newest version of each science series for that day;
     /// the newest ancillary file valid that day per descriptor; the newest kernels of a SPICE type covering it.
     func inputFiles(for node: ProductNode, date: FileDate, repointing: Int?) async throws -> [IMAPFileName] {
-        if let instrument = node.instrument, let level = node.dataLevel {
-            var query = FileQuery(table: .science)
-            query.instrument = instrument
-            query.dataLevel = level
-            if node.descriptor != "all" { query.descriptor = node.descriptor }
-            query.startDate = date
-            query.endDate = date
-            query.repointing = repointing
-            query.includeUnreleased = true
+        if var query = FileQuery.science(of: node, on: date, repointing: repointing) {
             query.versions = .newest
             return try await catalog.files(matching: query).map(\.file)
         }
@@ -199,16 +191,27 @@ public struct Planner: IngestListener {
 
     /// The highest cataloged minor version of the product for the day under `major` (any descriptor for `all`).
     func highestMinor(of product: ProductNode, date: FileDate, major: Int) async throws -> Int? {
-        guard let instrument = product.instrument, let level = product.dataLevel else { return nil }
+        guard var query = FileQuery.science(of: product, on: date, repointing: nil) else { return nil }
+        query.majorVersion = major
+        query.versions = .all
+        return try await catalog.files(matching: query).compactMap(\.file.science?.version.minor).max()
+    }
+}
+
+extension FileQuery {
+    /// Every version of the science files of `node` (any descriptor for `all`) that start on `date`, unreleased
+    /// included; nil when the node is not an instrument level.
+    static func science(of node: ProductNode, on date: FileDate, repointing: Int?) -> FileQuery? {
+        guard let instrument = node.instrument, let level = node.dataLevel else { return nil }
         var query = FileQuery(table: .science)
         query.instrument = instrument
         query.dataLevel = level
-        if product.descriptor != "all" { query.descriptor = product.descriptor }
+        if node.descriptor != "all" { query.descriptor = node.descriptor }
         query.startDate = date
         query.endDate = date
-        query.majorVersion = major
-        query.versions = .all
+        query.repointing = repointing
         query.includeUnreleased = true
-        return try await catalog.files(matching: query).compactMap(\.file.science?.version.minor).max()
+        query.versions = .all
+        return query
     }
 }

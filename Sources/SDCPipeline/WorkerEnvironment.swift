@@ -71,18 +71,9 @@ public struct LocalWorkerEnvironment: WorkerEnvironment {
     }
 
     public func products(of job: Job) async throws -> [String] {
-        guard let instrument = job.product.instrument, let level = job.product.dataLevel else { return [] }
-        var query = FileQuery(table: .science)
-        query.instrument = instrument
-        query.dataLevel = level
-        if job.product.descriptor != "all" { query.descriptor = job.product.descriptor }
-        query.startDate = job.startDate
-        query.endDate = job.startDate
-        query.repointing = job.repointing
+        guard var query = FileQuery.science(of: job.product, on: job.startDate, repointing: job.repointing) else { return [] }
         query.majorVersion = job.version.major
         query.minorVersion = job.version.minor
-        query.versions = .all
-        query.includeUnreleased = true
         return try await ingestor.catalog.files(matching: query).map(\.key)
     }
 
