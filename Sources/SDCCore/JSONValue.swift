@@ -75,7 +75,9 @@ public enum JSONValue: Sendable, Hashable {
     }
 
     /// Python's `float.__repr__` for integral values prints one decimal place (`3.0`).
-    private func pythonIntegralFloat(_ value: Double) -> String { String(Int64(value)) + ".0" }
+    private func pythonIntegralFloat(_ value: Double) -> String {
+        (value.sign == .minus && value == 0 ? "-" : "") + String(Int64(value)) + ".0"
+    }
 
     private static func writeString(_ value: String, to out: inout String) {
         out += "\""

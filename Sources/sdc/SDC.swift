@@ -6,6 +6,10 @@ struct SDC: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sdc",
         abstract: "A science data center for space missions (IMAP-compatible).",
-        subcommands: [ServeCommand.self, WorkerCommand.self, JobsCommand.self, KeysCommand.self, NameCommand.self, PacketsCommand.self, CDFCommand.self]
+        subcommands: [
+            ServeCommand.self, WorkerCommand.self, JobsCommand.self, KeysCommand.self,
+            QueryCommand.self, DownloadCommand.self, UploadCommand.self, ReprocessCommand.self,
+            NameCommand.self, PacketsCommand.self, CDFCommand.self,
+        ]
     )
 }
