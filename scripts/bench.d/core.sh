@@ -38,10 +38,10 @@ upload() { # upload NAME FILE
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$server_pid/status"; }
 
 echo "-- download: ${download_mb} MiB, sdc (streamed) vs nginx (sendfile), same file, same client (curl), best of 3"
-name=imap_mag_l0_raw_20250101_v001.0000.pkts
+name=imap_mag_l1b_norm-mago_20250101_v001.0000.cdf  # a product that triggers no processing
 head -c "$((download_mb * 1024 * 1024))" /dev/urandom > "$work/$name"
 upload "$name" "$work/$name"
-key_path=imap/mag/l0/2025/01/$name
+key_path=imap/mag/l1b/2025/01/$name
 cat > "$work/nginx.conf" <<NGINX
 daemon off;
 worker_processes 1;
@@ -81,12 +81,12 @@ print(f'{{"download_mib": $download_mb, "sdc_mb_s": {sdc/1e6:.0f}, "nginx_mb_s":
 PY
 
 echo "-- server memory while streaming a ${large_gb} GB download"
-large=imap_mag_l0_raw_20250102_v001.0000.pkts
+large=imap_mag_l1b_norm-mago_20250102_v001.0000.cdf
 head -c "$((large_gb * 1000 * 1000 * 1000))" /dev/zero > "$work/$large"
 upload "$large" "$work/$large"
 rm "$work/$large"
 before=$(rss_kb)
-curl -sf -o /dev/null -H "x-api-key: $key" "$url/api-key/download/imap/mag/l0/2025/01/$large" &
+curl -sf -o /dev/null -H "x-api-key: $key" "$url/api-key/download/imap/mag/l1b/2025/01/$large" &
 curl_pid=$!
 peak=$before
 while kill -0 "$curl_pid" 2>/dev/null; do
