@@ -19,15 +19,15 @@ struct APIRoutes: Sendable {
     var store: any ObjectStore { ingestor.store }
     var authenticator: Authenticator { Authenticator(keys: keys) }
 
-    typealias Context = BasicRequestContext
+    typealias Context = SDCRequestContext
 
     /// Registers every endpoint under one route family (`/`, `/api-key`, `/authorized`).
     func register(on routes: some RouterMethods<Context>, family: RouteFamily) {
         routes.get("query") { request, _ in try await query(request, family: family) }
         routes.get("spice-query") { request, _ in try await spiceQuery(request, family: family) }
-        routes.get("download/**") { request, _ in try await download(request, family: family, headOnly: false) }
-        routes.head("download/**") { request, _ in try await download(request, family: family, headOnly: true) }
-        routes.get("download") { request, _ in try await download(request, family: family, headOnly: false) }
+        routes.get("download/**") { request, context in try await download(request, context: context, family: family, headOnly: false) }
+        routes.head("download/**") { request, context in try await download(request, context: context, family: family, headOnly: true) }
+        routes.get("download") { request, context in try await download(request, context: context, family: family, headOnly: false) }
         routes.get("upload/**") { request, _ in try await uploadURL(request, family: family) }
         routes.get("upload") { request, _ in try await uploadURL(request, family: family) }
         routes.post("reprocess") { request, _ in try await reprocess(request, family: family) }
@@ -36,8 +36,8 @@ struct APIRoutes: Sendable {
 
     /// Routes of presigned URLs (never prefixed; the signature is the credential, auth headers are ignored).
     func registerPresigned(on router: Router<Context>) {
-        router.get("objects/**") { request, _ in try await presignedGet(request, headOnly: false) }
-        router.head("objects/**") { request, _ in try await presignedGet(request, headOnly: true) }
+        router.get("objects/**") { request, context in try await presignedGet(request, context: context, headOnly: false) }
+        router.head("objects/**") { request, context in try await presignedGet(request, context: context, headOnly: true) }
         router.put("objects/**") { request, _ in try await presignedPut(request) }
     }
 
@@ -62,7 +62,7 @@ struct APIRoutes: Sendable {
 
     // MARK: Download
 
-    func download(_ request: Request, family: RouteFamily, headOnly: Bool) async throws -> Response {
+    func download(_ request: Request, context: Context, family: RouteFamily, headOnly: Bool) async throws -> Response {
         let caller = try await authenticator.caller(of: request, family: family)
         let path = try request.pathRemainder(after: "download")
         guard !path.isEmpty else {
@@ -83,11 +83,12 @@ struct APIRoutes: Sendable {
             let body = JSONValue.object([("download_url", .string(url))]).serialized()
             return Response(status: .found, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
         }
-        return try await objectResponse(key, size: record.size, request: request, headers: headers, headOnly: headOnly)
+        return try await objectResponse(key, size: record.size, request: request, context: context, headers: headers, headOnly: headOnly)
     }
 
     /// 200 (or 206 for a Range request) streaming the object with constant memory.
-    func objectResponse(_ key: ObjectKey, size: Int64, request: Request, headers: HTTPFields, headOnly: Bool) async throws -> Response {
+    func objectResponse(_ key: ObjectKey, size: Int64, request: Request, context: Context, headers: HTTPFields,
+                        headOnly: Bool) async throws -> Response {
         var headers = headers
         headers[.acceptRanges] = "bytes"
         headers[.contentType] = "application/octet-stream"
@@ -97,9 +98,9 @@ struct APIRoutes: Sendable {
         headers[.contentLength] = String(length)
         let status: HTTPResponse.Status = range == nil ? .ok : .partialContent
         if headOnly || length == 0 { return Response(status: status, headers: headers, body: .init()) }
-        let body = try await storageCall { try await store.read(key, range: range) }
+        let body = PacedBody(body: try await storageCall { try await store.read(key, range: range) }, eventLoop: context.channel.eventLoop)
         return Response(status: status, headers: headers, body: ResponseBody(contentLength: Int(length)) { writer in
-            for try await chunk in body { try await writer.write(chunk) }
+            try await body.write(to: &writer)
             try await writer.finish(nil)
         })
     }
@@ -137,14 +138,14 @@ struct APIRoutes: Sendable {
                         body: .init(byteBuffer: ByteBuffer(string: body.serialized())))
     }
 
-    func presignedGet(_ request: Request, headOnly: Bool) async throws -> Response {
+    func presignedGet(_ request: Request, context: Context, headOnly: Bool) async throws -> Response {
         let key = try objectKey(try request.pathRemainder(after: "objects"))
         try verifySignature(request, method: .get, key: key)
         guard let record = try await catalogCall({ try await catalog.record(forKey: key.path) }) else {
             throw APIError.notFound("File not found: \(key.path)")
         }
         let headers: HTTPFields = [.checksumSHA256: record.sha256, .eTag: "\"\(record.sha256)\""]
-        return try await objectResponse(key, size: record.size, request: request, headers: headers, headOnly: headOnly)
+        return try await objectResponse(key, size: record.size, request: request, context: context, headers: headers, headOnly: headOnly)
     }
 
     // MARK: Reprocess and release

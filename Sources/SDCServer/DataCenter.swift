@@ -69,7 +69,7 @@ public struct DataCenterServer: Sendable {
 
     /// The Hummingbird application; `onRunning` receives the bound port once the server listens.
     public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        let router = Router()
+        let router = Router(context: SDCRequestContext.self)
         router.add(middleware: RequestLogMiddleware(logger: logger))
         router.add(middleware: LoadSheddingMiddleware(limit: configuration.maximumConcurrentRequests))
         for serverExtension in extensions { serverExtension.addMiddleware(to: router) }
@@ -122,11 +122,11 @@ public struct ProcessingHooks: Sendable {
 /// Routes and middleware served beside the API by the same server (the web portal, `/metrics`, ...).
 public protocol ServerExtension: Sendable {
     /// Middleware applied to every route registered after it (API routes included).
-    func addMiddleware(to router: Router<BasicRequestContext>)
+    func addMiddleware(to router: Router<SDCRequestContext>)
     /// The extension's own routes.
-    func addRoutes(to router: Router<BasicRequestContext>)
+    func addRoutes(to router: Router<SDCRequestContext>)
 }
 
 extension ServerExtension {
-    public func addMiddleware(to router: Router<BasicRequestContext>) {}
+    public func addMiddleware(to router: Router<SDCRequestContext>) {}
 }

@@ -11,7 +11,7 @@ struct ProcessingRoutes: Sendable {
     let keys: any APIKeyStore
     var authenticator: Authenticator { Authenticator(keys: keys) }
 
-    func register(on routes: some RouterMethods<BasicRequestContext>, family: RouteFamily) {
+    func register(on routes: some RouterMethods<SDCRequestContext>, family: RouteFamily) {
         routes.get("processing-jobs") { request, _ in try await list(request, family: family) }
         routes.get("processing-jobs/:id") { request, context in try await show(request, id: context.parameters.get("id"), family: family) }
         routes.get("processing-logs/:id") { request, context in try await log(request, id: context.parameters.get("id"), family: family) }
