@@ -19,24 +19,29 @@ public struct SDCRequestContext: RequestContext {
 ///
 /// NIO's async channel writer hands every chunk to the connection's event loop and learns that the socket is full
 /// only after the event loop has run the queued writes, so a fast reader (the page cache) can queue hundreds of
-/// chunks in front of a slower socket. Every `pacingBytes` the stream waits for a round trip through the event loop:
-/// by then the writes before it have been processed and the writer's writability is up to date, so at most about
-/// `pacingBytes` are queued beyond NIO's own high-water mark, whatever the object's size.
+/// chunks in front of a slower socket. Every `pacingBytes` the stream sends a marker through the event loop and waits
+/// for the previous marker: when it returns, the writes before that marker have been processed and the writer's
+/// writability is current, so at most about `2 × pacingBytes` are queued beyond NIO's own high-water mark, whatever
+/// the object's size, while one marker is always in flight and the stream never idles.
 struct PacedBody {
-    static let pacingBytes = 1 << 20
+    static let pacingBytes = 2 << 20
 
     let body: ObjectBody
     let eventLoop: any EventLoop
 
     func write(to writer: inout any ResponseBodyWriter) async throws {
-        var sinceRoundTrip = 0
+        var sinceMarker = 0
+        var previousMarker: EventLoopFuture<Void>?
         for try await chunk in body {
             try await writer.write(chunk)
-            sinceRoundTrip += chunk.readableBytes
-            if sinceRoundTrip >= Self.pacingBytes {
-                sinceRoundTrip = 0
-                try await eventLoop.submit {}.get()
+            sinceMarker += chunk.readableBytes
+            if sinceMarker >= Self.pacingBytes {
+                sinceMarker = 0
+                let marker = eventLoop.submit {}
+                try await previousMarker?.get()
+                previousMarker = marker
             }
         }
+        try await previousMarker?.get()
     }
 }

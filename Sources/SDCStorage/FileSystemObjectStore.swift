@@ -17,7 +17,7 @@ public struct FileSystemObjectStore: ObjectStore {
     private let signer: URLSigner
     private let threadPool: NIOThreadPool
     /// Bytes read per chunk when streaming out.
-    static let readChunkSize = 64 * 1024
+    static let readChunkSize = 256 * 1024
 
     private var incomingFolder: String { root + "/.incoming" }
 
