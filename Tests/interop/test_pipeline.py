@@ -207,3 +207,51 @@ def test_swapi_level0_upload_makes_level1a_products_by_itself(sdc_server, shared
         assert validate.returncode == 0, validate.stdout + validate.stderr
     job = jobs(sdc_server, instrument="swapi", data_level="l1a")[0]
     assert job["status"] == "SUCCEEDED" and job["inputs"] == [name] and len(job["outputs"]) == 2
+
+
+@pytest.mark.parametrize("instrument, xtce, containers, dynamic, expected", [
+    ("mag", "MAG_SCI_COMBINED.xml", ["P_MAG_SCI_NORM", "P_MAG_SCI_BURST"], "1,96,191,384", ["burst-raw", "norm-raw"]),
+    ("glows", "P_GLX_TMSCHIST.xml", ["P_GLX_TMSCHIST"], None, ["hist"]),
+])
+def test_mag_and_glows_level0_make_level1a(sdc_server, shared_dir, tmp_path, instrument, xtce, containers, dynamic, expected):
+    """The other shipped L0 -> L1A configurations: products appear, cdflib reads them, header and time fields match."""
+    import cdflib
+    import numpy as np
+    from packets_oracle import decode_with_spp, generate
+
+    definition = BUILT_IN / "xtce" / xtce
+    packets = generate(shared_dir, definition, containers, 30, 3, tmp_path / "generated" / instrument, dynamic)
+    upload(sdc_server, tmp_path, f"imap_{instrument}_l0_raw_20250102_v001.0000.pkts", packets.read_bytes())
+    rows = wait_for(lambda: (lambda r: r if len(r) == len(expected) else None)(
+        science(sdc_server, instrument=instrument, data_level="l1a")), timeout=120)
+    assert sorted(r["descriptor"] for r in rows) == expected
+    oracle = decode_with_spp(definition, packets)
+    for row in rows:
+        path = sdc_server.root / "objects" / row["file_path"]
+        cdf = cdflib.CDF(str(path))
+        apid = int(cdf.varget("pkt_apid")[0])
+        fields = oracle[apid]["fields"]
+        met = np.array(oracle[apid]["raw"][fields[7]], dtype=np.int64)
+        assert np.array_equal(cdf.varget("epoch"), 315576066184000000 + met * 1_000_000_000)
+        for field in fields:
+            raw = oracle[apid]["raw"][field]
+            if isinstance(raw[0], bytes):
+                width = max(len(value) for value in raw)
+                padded = np.array([list(value) + [0] * (width - len(value)) for value in raw], dtype=np.uint8)
+                assert np.array_equal(cdf.varget(field.lower()), padded), field
+            else:
+                assert np.array_equal(np.asarray(cdf.varget(field.lower())).astype(np.int64), np.asarray(raw, dtype=np.int64)), field
+        validate = subprocess.run([sdc_server.sdc_bin, "cdf", "validate", str(path)], capture_output=True, text=True)
+        assert validate.returncode == 0, validate.stdout + validate.stderr
+
+
+def test_jobs_cli_lists_and_shows(pipeline_server, tmp_path):
+    upload(pipeline_server, tmp_path, "imap_swapi_l1a_sci_20250103_v001.0000.cdf", b"level 1a science")
+    job = wait_for(lambda: [j for j in jobs(pipeline_server, instrument="swapi", data_level="l1b") if j["status"] == "SUCCEEDED"])[0]
+    listing = subprocess.run([pipeline_server.sdc_bin, "jobs", "list", "--root", str(pipeline_server.root), "--status", "succeeded"],
+                             capture_output=True, text=True).stdout
+    assert f"{job['id']} " in listing and "(swapi, l1b, sci)" in listing and "v001.0001" in listing
+    shown = subprocess.run([pipeline_server.sdc_bin, "jobs", "show", "--root", str(pipeline_server.root), str(job["id"])],
+                           capture_output=True, text=True).stdout
+    assert "succeeded" in shown and "imap_swapi_l1a_sci_20250103_v001.0000.cdf" in shown
+    assert "imap/swapi/l1b/2025/01/imap_swapi_l1b_sci_20250103_v001.0001.cdf" in shown
