@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "SDCIngest", targets: ["SDCIngest"]),
         .library(name: "SDCPipeline", targets: ["SDCPipeline"]),
         .library(name: "SDCServer", targets: ["SDCServer"]),
+        .library(name: "SDCPortal", targets: ["SDCPortal"]),
         .library(name: "SDCClient", targets: ["SDCClient"]),
         .library(name: "SDCPackets", targets: ["SDCPackets"]),
         .library(name: "SDCCDF", targets: ["SDCCDF"]),
@@ -22,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
@@ -68,6 +70,13 @@ let package = Package(
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Web portal, quicklook plots, operations dashboard and Prometheus metrics, served beside the API.
+        .target(name: "SDCPortal", dependencies: [
+            "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCPipeline", "SDCCDF", "SDCServer",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
         // Client library for the API (AsyncHTTPClient).
         .target(name: "SDCClient", dependencies: [
             "SDCCore",
@@ -90,7 +99,7 @@ let package = Package(
         ]),
         // The `sdc` command: wires the libraries together.
         .executableTarget(name: "sdc", dependencies: [
-            "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCPipeline", "SDCServer", "SDCClient", "SDCPackets", "SDCCDF",
+            "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCPipeline", "SDCServer", "SDCPortal", "SDCClient", "SDCPackets", "SDCCDF",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -118,6 +127,11 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "SDCPipelineTests", dependencies: ["SDCPipeline", "SDCCatalog", "SDCIngest", "SDCStorage"]),
+        .testTarget(name: "SDCPortalTests", dependencies: [
+            "SDCPortal", "SDCServer", "SDCIngest", "SDCCatalog", "SDCCDF", "SDCCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
         .testTarget(name: "SDCPacketsTests", dependencies: ["SDCPackets"]),
         .testTarget(name: "SDCCDFTests", dependencies: ["SDCCDF"]),
     ]

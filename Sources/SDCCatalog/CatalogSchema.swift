@@ -119,6 +119,12 @@ enum CatalogSchema {
                 );
                 """)
         }
+        migrator.registerMigration("v2: released index for anonymous browsing") { db in
+            for fileClass in [FileClass.science, .quicklook, .dependency, .ancillary, .release] {
+                let table = table(for: fileClass)
+                try db.execute(sql: "CREATE INDEX \(table)_by_release ON \(table) (released, file_path)")
+            }
+        }
         return migrator
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import SDCPipeline
+import SDCPortal
 import SDCServer
 
 /// Options naming the data center folder, shared by `serve` and the offline admin commands.
@@ -91,10 +92,14 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.publicURL = publicURL
         configuration.maximumUploadSize = maxUploadSize
         configuration.maximumConcurrentRequests = maxConcurrentRequests
-        let ingestor = dataCenter.ingestor(listeners: [planner], logger: logger)
+        let metrics = ServerMetrics()
+        let ingestor = dataCenter.ingestor(listeners: [planner, IngestMetricsListener(metrics: metrics)], logger: logger)
         let hooks = ProcessingHooks(jobs: dataCenter.jobs) { request in try await planner.reprocess(request) }
-        let server = DataCenterServer(configuration: configuration, ingestor: ingestor, keys: dataCenter.catalog,
-                                      requestLog: dataCenter.catalog, processing: hooks, logger: logger)
+        let server = DataCenterServer(
+            configuration: configuration, ingestor: ingestor, keys: dataCenter.catalog, requestLog: dataCenter.catalog,
+            processing: hooks,
+            extensions: [MetricsEndpoint(metrics: metrics, catalog: dataCenter.catalog, jobs: dataCenter.jobs), Portal(dataCenter: dataCenter)],
+            logger: logger)
         let address = ListeningAddress()
         let environment = LocalWorkerEnvironment(ingestor: ingestor, keys: dataCenter.catalog, store: dataCenter.store) {
             await address.get()
@@ -112,6 +117,7 @@ struct ServeCommand: AsyncParsableCommand {
                     // Unbuffered, so that a supervising process sees the address at once.
                     let banner = """
                         sdc listening on http://\(host):\(port)
+                        web portal:         http://\(host):\(port)/portal
                         data center folder: \(rootPath)
                         create an API key:  sdc keys create --root \(rootPath) --scope write
 

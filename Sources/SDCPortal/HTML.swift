@@ -1,0 +1,89 @@
+import Foundation
+
+/// A fragment of HTML. Interpolated strings are escaped; interpolated fragments are not, so markup is built from
+/// literals and user-controlled text can only ever appear as text.
+public struct HTML: Sendable, Equatable, ExpressibleByStringInterpolation, CustomStringConvertible {
+    public private(set) var rendered: String
+
+    public init(stringLiteral literal: String) { rendered = literal }
+    public init(stringInterpolation: StringInterpolation) { rendered = stringInterpolation.rendered }
+    /// Trusted markup, used as is.
+    init(trusted markup: String) { rendered = markup }
+    /// Escaped text.
+    init(text: String) { rendered = HTML.escape(text) }
+
+    public var description: String { rendered }
+
+    public struct StringInterpolation: StringInterpolationProtocol {
+        var rendered = ""
+
+        public init(literalCapacity: Int, interpolationCount: Int) { rendered.reserveCapacity(literalCapacity * 2) }
+        public mutating func appendLiteral(_ literal: String) { rendered += literal }
+        public mutating func appendInterpolation(_ fragment: HTML) { rendered += fragment.rendered }
+        public mutating func appendInterpolation(_ fragments: [HTML]) { for fragment in fragments { rendered += fragment.rendered } }
+        public mutating func appendInterpolation(_ text: String) { rendered += HTML.escape(text) }
+        public mutating func appendInterpolation(_ text: Substring) { rendered += HTML.escape(String(text)) }
+        public mutating func appendInterpolation<Number: Numeric>(_ number: Number) { rendered += "\(number)" }
+    }
+
+    /// Escapes `&`, `<`, `>`, `"` and `'` so that text is safe in element content and quoted attribute values.
+    public static func escape(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">")
+            || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "'") }) else { return text }
+        var escaped = ""
+        escaped.reserveCapacity(text.utf8.count + 16)
+        for character in text.unicodeScalars {
+            switch character {
+            case "&": escaped += "&amp;"
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            case "\"": escaped += "&quot;"
+            case "'": escaped += "&#39;"
+            default: escaped.unicodeScalars.append(character)
+            }
+        }
+        return escaped
+    }
+}
+
+/// Percent-encoding for building portal links.
+enum URLText {
+    /// Encodes everything but unreserved characters (RFC 3986), for query values.
+    static func queryValue(_ text: String) -> String { encode(text, keeping: { _ in false }) }
+
+    /// Encodes a storage key for a path, keeping its `/` separators.
+    static func path(_ key: String) -> String { encode(key, keeping: { $0 == UInt8(ascii: "/") }) }
+
+    /// `name=value&...` with encoded values.
+    static func query(_ items: [(String, String)]) -> String {
+        items.map { "\($0.0)=\(queryValue($0.1))" }.joined(separator: "&")
+    }
+
+    private static func encode(_ text: String, keeping extra: (UInt8) -> Bool) -> String {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count)
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+                out.append(byte)
+            default:
+                if extra(byte) { out.append(byte) } else { out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 15)]] }
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Decodes `application/x-www-form-urlencoded` text (`+` is a space) into name-value pairs, in order.
+    static func formPairs(_ text: String) -> [(String, String)] {
+        text.split(separator: "&", omittingEmptySubsequences: true).map { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ part: Substring) -> String {
+                let spaced = part.replacingOccurrences(of: "+", with: " ")
+                return spaced.removingPercentEncoding ?? spaced
+            }
+            return (decode(parts[0]), parts.count > 1 ? decode(parts[1]) : "")
+        }
+    }
+}

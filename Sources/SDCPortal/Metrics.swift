@@ -1,0 +1,152 @@
+import Hummingbird
+import NIOCore
+import Prometheus
+import SDCCatalog
+import SDCCore
+import SDCIngest
+import SDCPipeline
+import SDCServer
+import Synchronization
+
+/// The data center's Prometheus metrics (names under `sdc_`), kept in a registry of their own.
+///
+/// Request and ingest metrics are counted as they happen; job, queue and catalog gauges are read from the databases
+/// when `/metrics` is scraped, so they are right whichever process (server or remote worker) changed them.
+public final class ServerMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    private let requestDuration: [Duration] = [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+                                               .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5)]
+    private let jobDurationBuckets: [Double] = [0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600]
+    /// Finished jobs whose duration was already observed, with their finish time (pruned an hour behind the newest).
+    private let observedJobs = Mutex<[Int64: Int64]>([:])
+
+    public init() {}
+
+    private func descriptor(_ subsystem: String, _ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "sdc", subsystem: subsystem, metricName: name, unitName: unit, helpText: help)
+    }
+
+    /// Counts one HTTP request; `route` is the matched route pattern (not the raw path, to bound the label values).
+    func requestFinished(route: String, method: String, status: Int, duration: Duration, bytesIn: Int, bytesOut: Int) {
+        let labels = [("route", route), ("method", method), ("status", String(status))]
+        registry.makeCounter(descriptor: descriptor("http", "requests", "total", "HTTP requests by route, method and status."), labels: labels).increment()
+        registry.makeDurationHistogram(descriptor: descriptor("http", "request_duration", "seconds", "HTTP request latency by route."),
+                                       labels: [("route", route)], buckets: requestDuration).record(duration)
+        let routeLabel = [("route", route)]
+        registry.makeCounter(descriptor: descriptor("http", "request", "bytes_total", "Request body bytes received, by route."),
+                             labels: routeLabel).increment(by: Int64(bytesIn))
+        registry.makeCounter(descriptor: descriptor("http", "response", "bytes_total", "Response body bytes sent, by route."),
+                             labels: routeLabel).increment(by: Int64(bytesOut))
+    }
+
+    /// Counts an ingested file by instrument and level (`none` for files without them).
+    func fileIngested(_ record: CatalogRecord) {
+        let instrument = record.file.instrument?.rawValue ?? "none"
+        let level = record.file.science?.dataLevel.rawValue ?? "none"
+        registry.makeCounter(descriptor: descriptor("ingest", "files", "total", "Files ingested by instrument and level."),
+                             labels: [("instrument", instrument), ("level", level), ("class", record.file.fileClass.rawValue)]).increment()
+    }
+
+    /// Reads the job, queue and catalog gauges and observes the durations of newly finished jobs.
+    func refresh(catalog: any FileCatalog, jobs: any JobStore) async throws {
+        let counts = try await jobs.countsByStatus()
+        for status in JobStatus.allCases {
+            registry.makeGauge(descriptor: descriptor("pipeline", "jobs", "", "Processing jobs by state."),
+                               labels: [("state", status.rawValue)]).set(Double(counts[status] ?? 0))
+        }
+        registry.makeGauge(descriptor: descriptor("pipeline", "queue", "depth", "Jobs queued and waiting for a worker."))
+            .set(Double(counts[.queued] ?? 0))
+        for (fileClass, count) in try await catalog.counts() {
+            registry.makeGauge(descriptor: descriptor("catalog", "files", "", "Cataloged files by class."),
+                               labels: [("class", fileClass.rawValue)]).set(Double(count))
+        }
+        var finished: [Job] = []
+        for status in [JobStatus.succeeded, .failed] {
+            finished += try await jobs.jobs(matching: JobFilter(status: status, limit: 500))
+        }
+        for job in newlyFinished(finished) {
+            guard let started = job.startedAt, let ended = job.finishedAt else { continue }
+            registry.makeValueHistogram(
+                descriptor: descriptor("pipeline", "job_duration", "seconds", "Duration of the last attempt of finished jobs."),
+                labels: [("instrument", job.product.source), ("level", job.product.dataType), ("status", job.status.rawValue)],
+                buckets: jobDurationBuckets
+            ).record(Double(ended.secondsSince1970 - started.secondsSince1970))
+        }
+    }
+
+    private func newlyFinished(_ jobs: [Job]) -> [Job] {
+        observedJobs.withLock { observed in
+            var fresh: [Job] = []
+            for job in jobs where observed[job.id] == nil {
+                guard let finished = job.finishedAt else { continue }
+                observed[job.id] = finished.secondsSince1970
+                fresh.append(job)
+            }
+            if let newest = observed.values.max() { observed = observed.filter { $0.value >= newest - 3600 } }
+            return fresh
+        }
+    }
+
+    /// The registry in Prometheus text format.
+    func exposition() -> [UInt8] { registry.emitToBuffer() }
+}
+
+/// Counts requests, latency and bytes for every route registered after it.
+struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
+    let metrics: ServerMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let bytesIn = request.headers[.contentLength].flatMap { Int($0) } ?? 0
+        func record(status: Int, bytesOut: Int) {
+            metrics.requestFinished(route: context.endpointPath ?? "NotFound", method: request.method.rawValue, status: status,
+                                    duration: ContinuousClock.now - start, bytesIn: bytesIn, bytesOut: bytesOut)
+        }
+        do {
+            let response = try await next(request, context)
+            record(status: response.status.code, bytesOut: response.body.contentLength ?? response.headers[.contentLength].flatMap { Int($0) } ?? 0)
+            return response
+        } catch let error as any HTTPResponseError {
+            record(status: error.status.code, bytesOut: 0)
+            throw error
+        } catch {
+            record(status: 500, bytesOut: 0)
+            throw error
+        }
+    }
+}
+
+/// Counts ingested files; add it to the ingestor's listeners.
+public struct IngestMetricsListener: IngestListener {
+    let metrics: ServerMetrics
+
+    public init(metrics: ServerMetrics) { self.metrics = metrics }
+
+    public func didIngest(_ record: CatalogRecord) async { metrics.fileIngested(record) }
+}
+
+/// `/metrics` (Prometheus text format) and the request metrics middleware.
+public struct MetricsEndpoint: ServerExtension {
+    let metrics: ServerMetrics
+    let catalog: any FileCatalog
+    let jobs: any JobStore
+
+    public init(metrics: ServerMetrics, catalog: any FileCatalog, jobs: any JobStore) {
+        self.metrics = metrics
+        self.catalog = catalog
+        self.jobs = jobs
+    }
+
+    public func addMiddleware(to router: Router<SDCRequestContext>) {
+        router.add(middleware: MetricsMiddleware(metrics: metrics))
+    }
+
+    public func addRoutes(to router: Router<SDCRequestContext>) {
+        let (metrics, catalog, jobs) = (metrics, catalog, jobs)
+        router.get("metrics") { _, _ in
+            try await metrics.refresh(catalog: catalog, jobs: jobs)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
+        }
+    }
+}

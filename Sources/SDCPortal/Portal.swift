@@ -1,0 +1,333 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import SDCCatalog
+import SDCCDF
+import SDCCore
+import SDCPipeline
+import SDCServer
+import SDCStorage
+
+/// The web portal under `/portal`: search, results, file pages with lineage and downloads, quicklook plots, the
+/// operations dashboard, sign-in with an API key and, for admin keys, key management.
+///
+/// Visibility follows the API: anonymous visitors see released files only; a signed-in key sees unreleased ones.
+public struct Portal: ServerExtension {
+    let catalog: SQLiteCatalog
+    let jobs: any JobStore
+    let store: FileSystemObjectStore
+    let keys: any APIKeyStore
+    let sessions: SessionStore
+
+    public init(catalog: SQLiteCatalog, jobs: any JobStore, store: FileSystemObjectStore, keys: any APIKeyStore,
+                sessions: SessionStore = SessionStore()) {
+        self.catalog = catalog
+        self.jobs = jobs
+        self.store = store
+        self.keys = keys
+        self.sessions = sessions
+    }
+
+    /// The portal of a data center, with its catalog, jobs, store and keys.
+    public init(dataCenter: DataCenter, sessions: SessionStore = SessionStore()) {
+        self.init(catalog: dataCenter.catalog, jobs: dataCenter.jobs, store: dataCenter.store, keys: dataCenter.catalog, sessions: sessions)
+    }
+
+    public func addRoutes(to router: Router<SDCRequestContext>) {
+        let portal = router.group("portal")
+        portal.get { request, _ in try await page(request, title: "Search data", body: SearchPage.form(nil) + searchScript + SearchPage.browseLinks) }
+        portal.get("search") { request, _ in try await search(request) }
+        portal.get("files/**") { request, _ in try await filePage(request) }
+        portal.get("download/**") { request, _ in try await download(request) }
+        portal.get("quicklook/**") { request, _ in try await quicklook(request) }
+        portal.get("dashboard") { request, _ in try await dashboard(request) }
+        portal.get("jobs/:id") { request, context in try await jobPage(request, id: context.parameters.get("id", as: Int64.self)) }
+        portal.get("sign-in") { request, _ in try await page(request, title: "Sign in", body: SignInPage.body(error: nil)) }
+        portal.post("sign-in") { request, _ in try await signIn(request) }
+        portal.post("sign-out") { request, _ in try await signOut(request) }
+        portal.get("keys") { request, _ in try await keysPage(request, created: nil) }
+        portal.post("keys") { request, _ in try await createKey(request) }
+        portal.post("keys/revoke") { request, _ in try await revokeKey(request) }
+    }
+
+    private var searchScript: HTML {
+        // Leaves empty fields out of the search URL, so links stay short and readable.
+        """
+        <script>document.getElementById('search-form').addEventListener('submit', function (event) {
+          for (const field of event.target.elements) { if (field.name && !field.value) field.disabled = true; }
+        });</script>
+        """
+    }
+
+    // MARK: Pages
+
+    func search(_ request: Request) async throws -> Response {
+        let visitor = try await visitor(of: request)
+        let search: SearchRequest
+        let query: FileQuery
+        do {
+            search = try SearchRequest(parameters: request.queryPairs)
+            query = try search.query(includeUnreleased: visitor.seesUnreleased)
+        } catch {
+            let body: HTML = "<p class=\"error\" id=\"search-error\">\(error.message)</p>\(SearchPage.form(nil))"
+            return html(Layout.page(title: "Search data", visitor: visitor, body: body), status: .badRequest)
+        }
+        let page = try await catalog.page(of: query, order: search.order, descending: search.descending,
+                                          offset: (search.page - 1) * SearchRequest.pageSize, limit: SearchRequest.pageSize)
+        let body: HTML = "\(SearchPage.form(search))\(searchScript)<h2>Results</h2>\(SearchPage.results(page, search: search))"
+        return html(Layout.page(title: "Search data", visitor: visitor, body: body))
+    }
+
+    func filePage(_ request: Request) async throws -> Response {
+        let visitor = try await visitor(of: request)
+        let record = try await visibleRecord(request, after: "files", visitor: visitor)
+        var lineage = FileLineage()
+        lineage.inputs = try await jobs.inputs(ofProduct: record.key)
+        lineage.products = try await jobs.products(madeFrom: record.file.name)
+        if let science = record.file.science {
+            let candidates = try await jobs.jobs(matching: JobFilter(instrument: science.instrument, dataLevel: science.dataLevel,
+                                                                     startDate: science.startDate, limit: 200))
+            lineage.producingJobs = candidates.filter { $0.outputs.contains(record.key) }
+        }
+        // Lineage may name files this visitor may not see; show only visible ones.
+        lineage.inputs = try await visibleNames(lineage.inputs, visitor: visitor)
+        lineage.products = try await visibleNames(lineage.products, visitor: visitor)
+        return html(Layout.page(title: record.file.name, visitor: visitor, body: FileDetailPage.body(record, lineage: lineage)))
+    }
+
+    func download(_ request: Request) async throws -> Response {
+        let visitor = try await visitor(of: request)
+        let record = try await visibleRecord(request, after: "download", visitor: visitor)
+        let key = try ObjectKey(record.key)
+        let body = try await store.read(key, range: nil)
+        let headers: HTTPFields = [
+            .contentType: "application/octet-stream", .contentLength: String(record.size),
+            .contentDisposition: "attachment; filename=\"\(record.file.name)\"", .cacheControl: "no-store",
+        ]
+        return Response(status: .ok, headers: headers, body: ResponseBody(asyncSequence: body))
+    }
+
+    func quicklook(_ request: Request) async throws -> Response {
+        let visitor = try await visitor(of: request)
+        let record = try await visibleRecord(request, after: "quicklook", visitor: visitor)
+        guard Quicklook.canPlot(record.file) else { throw PortalError.notFound("\(record.file.name) is not a CDF file: there is nothing to plot.") }
+        let path = store.path(of: try ObjectKey(record.key))
+        let series: [Quicklook.Series]
+        do {
+            series = try Quicklook.series(in: try CDFReader(path: path))
+        } catch {
+            throw PortalError.unprocessable("\(record.file.name) could not be read as CDF: \(error)")
+        }
+        let renderer = PlotRenderer()
+        let plots: HTML = series.isEmpty
+            ? "<p class=\"muted\" id=\"no-plots\">No time-series variables (numeric, with a TT2000 DEPEND_0) to plot.</p>"
+            : "\(series.map { "<figure>\(renderer.svg($0))</figure>" as HTML })"
+        let body: HTML = """
+            <p><a href="/portal/files/\(URLText.path(record.key))">Back to \(record.file.name)</a> · \(series.count) plots \
+            (at most \(Quicklook.maximumPlots))</p>\(plots)
+            """
+        return html(Layout.page(title: "Quicklook: \(record.file.name)", visitor: visitor, body: body))
+    }
+
+    func dashboard(_ request: Request) async throws -> Response {
+        let visitor = try await visitor(of: request)
+        let data = DashboardData(
+            jobCounts: try await jobs.countsByStatus(),
+            failures: try await jobs.jobs(matching: JobFilter(status: .failed, limit: 10)),
+            recentJobs: try await jobs.jobs(matching: JobFilter(limit: 20)),
+            usage: try await catalog.usage())
+        return html(Layout.page(title: "Operations dashboard", visitor: visitor, body: DashboardPage.body(data)))
+    }
+
+    func jobPage(_ request: Request, id: Int64?) async throws -> Response {
+        let visitor = try await visitor(of: request)
+        guard let id, let job = try await jobs.job(id: id) else { throw PortalError.notFound("There is no such job.") }
+        let files = JobPage.Files(inputs: try await visibleNames(job.inputNames, visitor: visitor),
+                                  outputs: try await visibleNames(job.outputs, visitor: visitor),
+                                  hidden: job.inputNames.count + job.outputs.count)
+        return html(Layout.page(title: "Job #\(job.id)", visitor: visitor, body: JobPage.body(job, files: files)))
+    }
+
+    // MARK: Sign-in and keys
+
+    func signIn(_ request: Request) async throws -> Response {
+        try checkOrigin(request)
+        let form = try await formPairs(request)
+        let secret = form.last { $0.0 == "api_key" }?.1.trimmingCharacters(in: .whitespaces) ?? ""
+        guard !secret.isEmpty, try await keys.authenticate(secret: secret) != nil else {
+            let body = SignInPage.body(error: "That API key is unknown or has been revoked.")
+            return html(Layout.page(title: "Sign in", visitor: .anonymous, body: body), status: .unauthorized)
+        }
+        let token = sessions.open(secret: secret)
+        return redirect(to: "/portal", setCookie: SessionCookie.set(token: token, lifetime: sessions.lifetime))
+    }
+
+    func signOut(_ request: Request) async throws -> Response {
+        try checkOrigin(request)
+        if let token = SessionCookie.token(in: request.headers[.cookie]) { sessions.close(token) }
+        return redirect(to: "/portal", setCookie: SessionCookie.clear)
+    }
+
+    func keysPage(_ request: Request, created: (secret: String, info: APIKeyInfo)?) async throws -> Response {
+        let visitor = try await admin(request)
+        let list = try await keys.listKeys()
+        return html(Layout.page(title: "API keys", visitor: visitor, body: KeysPage.body(list, created: created)))
+    }
+
+    func createKey(_ request: Request) async throws -> Response {
+        try checkOrigin(request)
+        _ = try await admin(request)
+        let form = try await formPairs(request)
+        let name = form.last { $0.0 == "name" }?.1.trimmingCharacters(in: .whitespaces) ?? ""
+        guard !name.isEmpty, name.count <= 100 else { throw PortalError.badRequest("A key needs a name of 1 to 100 characters.") }
+        let scopeText = form.last { $0.0 == "scope" }?.1 ?? ""
+        guard let scope = APIKeyScope(rawValue: scopeText) else { throw PortalError.badRequest("Scope '\(scopeText)' is not read, write or admin.") }
+        let created = try await keys.createKey(name: name, scope: scope)
+        return try await keysPage(request, created: created)
+    }
+
+    func revokeKey(_ request: Request) async throws -> Response {
+        try checkOrigin(request)
+        _ = try await admin(request)
+        let form = try await formPairs(request)
+        guard let id = form.last(where: { $0.0 == "id" })?.1, Int64(id) != nil else { throw PortalError.badRequest("No key id to revoke.") }
+        do {
+            _ = try await keys.revokeKey(id)
+        } catch {
+            guard case .unknownKey = error else { throw error }
+            throw PortalError.notFound("There is no API key \(id).")
+        }
+        return redirect(to: "/portal/keys", setCookie: nil)
+    }
+
+    // MARK: Helpers
+
+    /// The signed-in key of the request's session, re-checked against the key store (revoked keys sign out).
+    func visitor(of request: Request) async throws -> Visitor {
+        guard let token = SessionCookie.token(in: request.headers[.cookie]), let secret = sessions.secret(for: token) else { return .anonymous }
+        guard let key = try await keys.authenticate(secret: secret) else {
+            sessions.close(token)
+            return .anonymous
+        }
+        return Visitor(key: key)
+    }
+
+    func admin(_ request: Request) async throws -> Visitor {
+        let visitor = try await visitor(of: request)
+        guard visitor.key != nil else { throw PortalError.unauthorized }
+        guard visitor.isAdmin else { throw PortalError.forbidden("Managing API keys needs a key with admin scope.") }
+        return visitor
+    }
+
+    /// The record named by the path after `/portal/<route>/`, if this visitor may see it (404 otherwise, so that
+    /// unreleased files are not revealed).
+    func visibleRecord(_ request: Request, after route: String, visitor: Visitor) async throws -> CatalogRecord {
+        let prefix = "/portal/\(route)/"
+        guard request.uri.path.hasPrefix(prefix), let key = String(request.uri.path.dropFirst(prefix.count)).removingPercentEncoding,
+              !key.isEmpty else { throw PortalError.notFound("No file given.") }
+        let record: CatalogRecord?
+        do {
+            record = try await catalog.record(forKey: key)
+        } catch {
+            guard case .invalidKey = error else { throw error }
+            record = nil
+        }
+        guard let record, record.released || visitor.seesUnreleased || record.file.fileClass == .spice else {
+            throw PortalError.notFound("There is no file \(key)\(visitor.seesUnreleased ? "" : " among released data (sign in to see unreleased files)").")
+        }
+        return record
+    }
+
+    func visibleNames(_ names: [String], visitor: Visitor) async throws -> [String] {
+        guard !visitor.seesUnreleased else { return names }
+        var visible: [String] = []
+        for name in names {
+            guard let file = try? IMAPFileName.parse(String(name.split(separator: "/").last ?? "")),
+                  let record = try await catalog.record(forKey: file.key), record.released else { continue }
+            visible.append(name)
+        }
+        return visible
+    }
+
+    /// Form posts must come from the portal itself (SameSite=Lax already keeps the cookie off cross-site posts).
+    func checkOrigin(_ request: Request) throws {
+        guard let origin = request.headers[.origin], origin != "null" else { return }
+        let originHost = URLComponents(string: origin).flatMap { components in
+            components.host.map { host in components.port.map { "\(host):\($0)" } ?? host }
+        }
+        guard let host = request.head.authority, originHost == host else {
+            throw PortalError.forbidden("Cross-site form posts are refused.")
+        }
+    }
+
+    func formPairs(_ request: Request) async throws -> [(String, String)] {
+        let body = try await request.body.collect(upTo: 64 * 1024)
+        return URLText.formPairs(String(buffer: body))
+    }
+
+    /// A page whose body does not depend on who is looking.
+    func page(_ request: Request, title: String, body: HTML) async throws -> Response {
+        let visitor = try await visitor(of: request)
+        return html(Layout.page(title: title, visitor: visitor, body: body))
+    }
+
+    func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                 body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    func redirect(to location: String, setCookie: String?) -> Response {
+        var headers: HTTPFields = [.location: location, .cacheControl: "no-store"]
+        if let setCookie { headers[.setCookie] = setCookie }
+        return Response(status: .seeOther, headers: headers)
+    }
+}
+
+extension Request {
+    /// The query string's name-value pairs, decoded, in order.
+    var queryPairs: [(String, String)] { URLText.formPairs(uri.query ?? "") }
+}
+
+extension HTML {
+    static func + (lhs: HTML, rhs: HTML) -> HTML { "\(lhs)\(rhs)" }
+}
+
+extension Error {
+    /// The message of a portal-facing error.
+    fileprivate var message: String { (self as? QueryParameterError)?.message ?? String(describing: self) }
+}
+
+/// A portal error shown as an HTML page with its status.
+enum PortalError: Error, HTTPResponseError {
+    case notFound(String)
+    case badRequest(String)
+    case unauthorized
+    case forbidden(String)
+    case unprocessable(String)
+
+    var status: HTTPResponse.Status {
+        switch self {
+        case .notFound: .notFound
+        case .badRequest: .badRequest
+        case .unauthorized: .unauthorized
+        case .forbidden: .forbidden
+        case .unprocessable: .unprocessableContent
+        }
+    }
+
+    var text: String {
+        switch self {
+        case .notFound(let message), .badRequest(let message), .forbidden(let message), .unprocessable(let message): message
+        case .unauthorized: "Sign in first."
+        }
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        let signIn: HTML = self == .unauthorized ? " <a href=\"/portal/sign-in\">Sign in</a>" : ""
+        let body: HTML = "<p class=\"error\" id=\"error\">\(text)\(signIn)</p><p><a href=\"/portal\">Back to search</a></p>"
+        let page = Layout.page(title: status.reasonPhrase, visitor: .anonymous, body: body)
+        return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: page)))
+    }
+}
+
+extension PortalError: Equatable {}

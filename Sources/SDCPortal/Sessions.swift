@@ -1,0 +1,87 @@
+import Foundation
+import SDCCatalog
+import Synchronization
+
+/// Portal sign-in sessions, kept in memory on this server (a restart signs everyone out; several servers behind a
+/// load balancer would need a shared store).
+///
+/// The cookie carries only a random token. The API key stays on the server and is checked again on every request,
+/// so a key revoked from the portal or with `sdc keys revoke` ends its sessions at once.
+public final class SessionStore: Sendable {
+    struct Session: Sendable {
+        let secret: String
+        let expires: ContinuousClock.Instant
+    }
+
+    /// How long a session lasts after sign-in.
+    public let lifetime: Duration
+    private let sessions = Mutex<[String: Session]>([:])
+
+    public init(lifetime: Duration = .seconds(8 * 3600)) {
+        self.lifetime = lifetime
+    }
+
+    /// Opens a session for an API key secret; returns its token.
+    func open(secret: String) -> String {
+        let token = Self.newToken()
+        let now = ContinuousClock.now
+        let session = Session(secret: secret, expires: now + lifetime)
+        sessions.withLock { sessions in
+            sessions = sessions.filter { $0.value.expires > now }
+            sessions[token] = session
+        }
+        return token
+    }
+
+    /// The API key secret of a live session.
+    func secret(for token: String) -> String? {
+        let now = ContinuousClock.now
+        return sessions.withLock { sessions in
+            guard let session = sessions[token] else { return nil }
+            guard session.expires > now else {
+                sessions[token] = nil
+                return nil
+            }
+            return session.secret
+        }
+    }
+
+    func close(_ token: String) {
+        _ = sessions.withLock { $0.removeValue(forKey: token) }
+    }
+
+    /// 256 random bits, hex.
+    private static func newToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<4).map { _ in
+            let hex = String(generator.next() as UInt64, radix: 16)
+            return String(repeating: "0", count: 16 - hex.count) + hex
+        }.joined()
+    }
+}
+
+/// The session cookie's name and attributes.
+enum SessionCookie {
+    static let name = "sdc_session"
+
+    /// `Set-Cookie` opening a session: HttpOnly (no script reads it), SameSite=Lax (no cross-site form posts carry it),
+    /// limited to the portal's paths, expiring with the session.
+    static func set(token: String, lifetime: Duration) -> String {
+        "\(name)=\(token); Path=/portal; Max-Age=\(lifetime.components.seconds); HttpOnly; SameSite=Lax"
+    }
+
+    static let clear = "\(name)=; Path=/portal; Max-Age=0; HttpOnly; SameSite=Lax"
+
+    /// The session token in a `Cookie` header.
+    static func token(in header: String?) -> String? {
+        guard let header else { return nil }
+        for pair in header.split(separator: ";") {
+            let trimmed = pair.trimmingCharacters(in: .whitespaces)
+            if trimmed.hasPrefix(name + "=") {
+                let value = String(trimmed.dropFirst(name.count + 1))
+                return value.isEmpty ? nil : value
+            }
+        }
+        return nil
+    }
+}
