@@ -160,3 +160,27 @@ extension SPICEQuery {
         return UTCTime(secondsSince1970: Int64((946_727_935.816 + seconds).rounded(.down))).date
     }
 }
+
+extension SPICEQuery {
+    /// The parameters of the `/repoint-table`, `/spin-table` and `/thruster-table` endpoints (imap-api.md §3.7).
+    public static let tableParameters = ["file_path", "start_date", "end_date", "latest", "start_ingest_date", "end_ingest_date"]
+
+    /// Validates the parameters of a table endpoint for kernels of `type` (`repoint`, `spin` or `thruster`).
+    public init(table type: SPICEKernelType, parameters: [(String, String)]) throws(QueryParameterError) {
+        self.init()
+        kernelType = type
+        for (name, value) in parameters {
+            switch name {
+            case "file_path": fileName = value.hasPrefix("imap/spice/") ? String(value.dropFirst("imap/spice/".count)) : value
+            case "start_date": startDate = try FileQuery.date(name, value)
+            case "end_date": endDate = try FileQuery.date(name, value)
+            case "start_ingest_date": ingestionStartDate = try FileQuery.date(name, value)
+            case "end_ingest_date": ingestionEndDate = try FileQuery.date(name, value)
+            case "latest": latest = try FileQuery.boolean(name, value)
+            default:
+                let list = Self.tableParameters.map { "'\($0)'" }.joined(separator: ", ")
+                throw QueryParameterError("\(name) is not a valid query parameter for \(type.rawValue) table. Valid query parameters are: [\(list)]")
+            }
+        }
+    }
+}

@@ -25,6 +25,9 @@ struct APIRoutes: Sendable {
     func register(on routes: some RouterMethods<Context>, family: RouteFamily) {
         routes.get("query") { request, _ in try await query(request, family: family) }
         routes.get("spice-query") { request, _ in try await spiceQuery(request, family: family) }
+        routes.get("repoint-table") { request, _ in try await kernelTable(.repoint, request, family: family) }
+        routes.get("spin-table") { request, _ in try await kernelTable(.spin, request, family: family) }
+        routes.get("thruster-table") { request, _ in try await kernelTable(.thruster, request, family: family) }
         routes.get("download/**") { request, context in try await download(request, context: context, family: family, headOnly: false) }
         routes.head("download/**") { request, context in try await download(request, context: context, family: family, headOnly: true) }
         routes.get("download") { request, context in try await download(request, context: context, family: family, headOnly: false) }
@@ -58,6 +61,17 @@ struct APIRoutes: Sendable {
         do { query = try SPICEQuery(parameters: request.orderedQueryParameters) } catch { throw APIError.badRequest(error.message, code: "InvalidParameter") }
         let records = try await catalogCall { try await catalog.kernels(matching: query) }
         return .json(QueryRows.array(records))
+    }
+
+    /// The repoint, spin and thruster tables (SPICE-class files, always public), as `webpoda` reads them.
+    func kernelTable(_ type: SPICEKernelType, _ request: Request, family: RouteFamily) async throws -> Response {
+        _ = try await authenticator.caller(of: request, family: family)
+        let query: SPICEQuery
+        do { query = try SPICEQuery(table: type, parameters: request.orderedQueryParameters) } catch {
+            throw APIError.badRequest(error.message, code: "InvalidParameter")
+        }
+        let records = try await catalogCall { try await catalog.kernels(matching: query) }
+        return .json(JSONValue.array(records.map(QueryRows.tableRow)).serialized())
     }
 
     // MARK: Download

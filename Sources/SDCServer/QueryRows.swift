@@ -45,6 +45,21 @@ enum QueryRows {
         return .double(Double(time.secondsSince1970) - 946_727_935.816)
     }
 
+    /// A row of `/repoint-table` (`file_path`, `end_date`, `version`, `ingestion_date`) or of `/spin-table` and
+    /// `/thruster-table` (also `start_date`), dates as `YYYY-MM-DD, HH:MM:SS`.
+    static func tableRow(_ record: CatalogRecord) -> JSONValue {
+        guard let kernel = record.file.spice else { return row(record) }
+        var members: [(String, JSONValue)] = [("file_path", .string(record.key))]
+        if kernel.kernelType != .repoint {
+            members.append(("start_date", .string(kernel.startDate.map { UTCTime(date: $0).commaSeparated })))
+        }
+        members += [
+            ("end_date", .string(kernel.endDate.map { UTCTime(date: $0).commaSeparated })),
+            ("version", .string(kernel.version)), ("ingestion_date", .string(record.ingestionDate.commaSeparated)),
+        ]
+        return .object(members)
+    }
+
     static func array(_ records: [CatalogRecord]) -> String {
         JSONValue.array(records.map(row)).serialized()
     }

@@ -374,3 +374,31 @@ def test_large_transfers_keep_server_memory_bounded(sdc_server):
     status = Path(f"/proc/{sdc_server.process.pid}/status").read_text()
     peak_kib = int(next(line for line in status.splitlines() if line.startswith("VmHWM")).split()[1])
     assert peak_kib < 100 * 1024, f"server peak RSS {peak_kib // 1024} MiB for a {total >> 20} MiB transfer"
+
+
+def test_repoint_table_serves_webpoda(sdc_server, tmp_path):
+    """imap-data-access's webpoda asks the unprefixed /repoint-table for the newest repoint file and downloads it."""
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    upload_all(sdc_server, uploads, ["imap_2025_120_01.repoint.csv", "imap_2025_118_2025_120_01.spin.csv"])
+    time.sleep(1.1)  # ingestion dates have one-second resolution; webpoda takes the newest
+    upload_all(sdc_server, uploads, ["imap_2025_121_02.repoint.csv"])
+    script = f"""
+import imap_data_access, pathlib
+from imap_data_access.webpoda import get_repoint_file
+imap_data_access.config["DATA_ACCESS_URL"] = {sdc_server.url!r}
+imap_data_access.config["DATA_DIR"] = pathlib.Path({str(tmp_path / 'data')!r})
+imap_data_access.config["API_KEY"] = {sdc_server.read_key!r}
+path = get_repoint_file()
+print(path.relative_to(imap_data_access.config["DATA_DIR"]).as_posix())
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "imap/spice/repoint/imap_2025_121_02.repoint.csv"
+    rows = requests.get(f"{sdc_server.url}/repoint-table", params={"end_date": "20250430"}, timeout=30).json()
+    assert rows[0] == {"file_path": "imap/spice/repoint/imap_2025_120_01.repoint.csv", "end_date": "2025-04-30, 00:00:00",
+                       "version": "01", "ingestion_date": rows[0]["ingestion_date"]}
+    spin = requests.get(f"{sdc_server.url}/spin-table", timeout=30).json()
+    assert [list(row) for row in spin] == [["file_path", "start_date", "end_date", "version", "ingestion_date"]]
+    bad = requests.get(f"{sdc_server.url}/repoint-table", params={"type": "x"}, timeout=30)
+    assert bad.status_code == 400 and "is not a valid query parameter for repoint table" in bad.json()["message"]
