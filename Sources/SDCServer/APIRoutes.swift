@@ -231,11 +231,23 @@ struct APIRoutes: Sendable {
         guard try await catalogCall({ try await catalog.record(forKey: manifest.key) }) != nil else {
             throw APIError.notFound("The release manifest \(manifest.key) has not been uploaded.")
         }
-        let recorded = try await catalogCall {
-            try await requestLog.record(ReleaseRequest(receivedAt: .now, requestedBy: caller.name, releaseType: type, manifestKey: manifest.key))
+        let outcome: Releaser.Outcome
+        do {
+            outcome = try await Releaser(catalog: catalog, store: store).apply(type, manifest: manifest)
+        } catch let failure as Releaser.Failure {
+            throw APIError.badRequest(failure.description, code: "InvalidManifest")
+        } catch {
+            throw APIError.internalError("Applying \(manifest.key) failed: \(error)")
         }
-        return .json(JSONValue.object([("message", .string("Release request queued")), ("request_id", .int(Int(recorded.id))),
-                                       ("manifest_file", .string(manifest.key))]).serialized())
+        let recorded = try await catalogCall {
+            try await requestLog.record(ReleaseRequest(receivedAt: .now, requestedBy: caller.name, releaseType: type, manifestKey: manifest.key,
+                                                       status: "applied"))
+        }
+        return .json(JSONValue.object([
+            ("message", .string("Release applied")), ("request_id", .int(Int(recorded.id))), ("manifest_file", .string(manifest.key)),
+            ("release_type", .string(type.rawValue)), ("changed", .array(outcome.changed.map(JSONValue.string))),
+            ("withheld", .array(outcome.withheld.map(JSONValue.string))), ("unknown", .array(outcome.unknown.map(JSONValue.string))),
+        ]).serialized())
     }
 
     // MARK: Helpers

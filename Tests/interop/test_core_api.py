@@ -402,3 +402,31 @@ print(path.relative_to(imap_data_access.config["DATA_DIR"]).as_posix())
     assert [list(row) for row in spin] == [["file_path", "start_date", "end_date", "version", "ingestion_date"]]
     bad = requests.get(f"{sdc_server.url}/repoint-table", params={"type": "x"}, timeout=30)
     assert bad.status_code == 400 and "is not a valid query parameter for repoint table" in bad.json()["message"]
+
+
+def test_release_manifest_makes_products_public(sdc_server, tmp_path):
+    """imap-data-access's `release` uploads a manifest and asks for it to be applied; anonymous users then see the
+    released products, except those a withhold manifest lists."""
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    january = ["imap_swe_l1a_sci_20240105_v001.0000.cdf", "imap_swe_l1b_sci_20240110_v001.0000.cdf",
+               "imap_swe_l1a_sci_20240120_v001.0000.cdf"]
+    upload_all(sdc_server, uploads, [*january, "imap_swe_l1a_sci_20240201_v001.0000.cdf"])
+    assert query_json(sdc_server, "--instrument", "swe") == []
+    manifest = uploads / "imap_swe_withhold-data-release-001_20240101_20240131_v001.txt"
+    manifest.write_text(f"# withheld pending calibration\n{january[2]}\n")
+    result = run_cli(sdc_server, "release", "--release-type", "release", "--manifest-file", str(manifest), api_key=sdc_server.write_key)
+    assert "Successfully submitted release request" in result.stdout
+    public = sorted(Path(r["file_path"]).name for r in query_json(sdc_server, "--instrument", "swe"))
+    assert public == sorted(january[:2])
+    assert requests.get(f"{sdc_server.url}/download/imap/swe/l1a/2024/01/{january[0]}", timeout=30).content == content(january[0])
+    assert requests.get(f"{sdc_server.url}/download/imap/swe/l1a/2024/01/{january[2]}", timeout=30).status_code == 403
+    # Unrelease one of them again; names not in the catalog are reported, not fatal.
+    undo = uploads / "imap_swe_recall_20240101_20240131_v001.txt"
+    undo.write_text(f"{january[0]}\nimap_swe_l1a_sci_20240199_v001.0000.cdf\n")
+    run_cli(sdc_server, "upload", str(undo), api_key=sdc_server.write_key)
+    answer = requests.get(f"{sdc_server.url}/api-key/release", params={"release_type": "unrelease", "manifest_file": undo.name},
+                          headers={"x-api-key": sdc_server.write_key}, timeout=30).json()
+    assert answer["changed"] == [f"imap/swe/l1a/2024/01/{january[0]}"]
+    assert answer["unknown"] == ["imap_swe_l1a_sci_20240199_v001.0000.cdf"]
+    assert [Path(r["file_path"]).name for r in query_json(sdc_server, "--instrument", "swe")] == [january[1]]
