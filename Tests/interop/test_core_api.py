@@ -2,6 +2,7 @@
 
 import hashlib
 import http.client
+import signal
 import json
 import os
 import subprocess
@@ -430,3 +431,18 @@ def test_release_manifest_makes_products_public(sdc_server, tmp_path):
     assert answer["changed"] == [f"imap/swe/l1a/2024/01/{january[0]}"]
     assert answer["unknown"] == ["imap_swe_l1a_sci_20240199_v001.0000.cdf"]
     assert [Path(r["file_path"]).name for r in query_json(sdc_server, "--instrument", "swe")] == [january[1]]
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_server_stops_gracefully(sdc_server, stop_signal):
+    """SIGTERM and SIGINT let requests in flight finish, then the server exits with status 0."""
+    name = "imap_swe_l1b_sci_20240105_v001.0000.cdf"
+    url = requests.get(f"{sdc_server.url}/api-key/upload/{name}", headers={"x-api-key": sdc_server.write_key}, timeout=30).json()
+    assert requests.put(url, data=b"x" * 50_000_000, timeout=60).status_code == 200
+    download = requests.get(f"{sdc_server.url}/api-key/download/imap/swe/l1b/2024/01/{name}",
+                            headers={"x-api-key": sdc_server.read_key}, stream=True, timeout=60)
+    first = next(download.iter_content(1 << 16))
+    sdc_server.process.send_signal(stop_signal)
+    rest = sum(len(block) for block in download.iter_content(1 << 20))
+    assert len(first) + rest == 50_000_000
+    assert sdc_server.process.wait(timeout=30) == 0
