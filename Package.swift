@@ -3,13 +3,14 @@ import PackageDescription
 
 let package = Package(
     name: "sdc",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "sdc", targets: ["sdc"]),
         .library(name: "SDCCore", targets: ["SDCCore"]),
         .library(name: "SDCCatalog", targets: ["SDCCatalog"]),
         .library(name: "SDCStorage", targets: ["SDCStorage"]),
         .library(name: "SDCIngest", targets: ["SDCIngest"]),
+        .library(name: "SDCJobs", targets: ["SDCJobs"]),
+        .library(name: "SDCAssembly", targets: ["SDCAssembly"]),
         .library(name: "SDCPipeline", targets: ["SDCPipeline"]),
         .library(name: "SDCServer", targets: ["SDCServer"]),
         .library(name: "SDCPortal", targets: ["SDCPortal"]),
@@ -28,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // Naming grammar, versions, dates. Depends on nothing.
@@ -52,29 +54,39 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // Processing: dependency graph, algorithm registry, durable jobs with leases, planner, workers, built-in L0 -> L1A.
-        .target(name: "SDCPipeline", dependencies: [
-            "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCPackets", "SDCCDF",
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        // The job model and the durable job store behind JobQueue / JobStore protocols (SQLite via GRDB), and lineage.
+        .target(name: "SDCJobs", dependencies: [
+            "SDCCore",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // Processing: dependency graph, algorithm registry, planner, workers, built-in L0 -> L1A.
+        .target(name: "SDCPipeline", dependencies: [
+            "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCJobs", "SDCPackets", "SDCCDF",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], resources: [.copy("Resources/pipeline")]),
         // IMAP-compatible HTTP API (Hummingbird 2).
         .target(name: "SDCServer", dependencies: [
-            "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCPipeline",
+            "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCJobs",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         // Web portal, quicklook plots, operations dashboard and Prometheus metrics, served beside the API.
         .target(name: "SDCPortal", dependencies: [
-            "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCPipeline", "SDCCDF", "SDCServer",
+            "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCJobs", "SDCCDF", "SDCServer",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         // Client library for the API (AsyncHTTPClient).
@@ -88,18 +100,24 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // XTCE-driven CCSDS packet decoding.
-        .target(name: "SDCPackets"),
-        // zlib's C API (Debian: zlib1g-dev), for CDF compression.
-        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(name: "SDCPackets", dependencies: ["SDCCore"]),
+        // libdeflate's C API (Debian: libdeflate-dev), for CDF GZIP compression.
+        .systemLibrary(name: "CDeflate", path: "Sources/CDeflate"),
         // Native CDF reader/writer, TT2000, ISTP metadata.
         .target(name: "SDCCDF", dependencies: [
-            "CZlib",
+            "SDCCore", "CDeflate",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // The composition root: the one place that names the concrete catalog, job store and object store.
+        .target(name: "SDCAssembly", dependencies: [
+            "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCJobs",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The `sdc` command: wires the libraries together.
         .executableTarget(name: "sdc", dependencies: [
-            "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCPipeline", "SDCServer", "SDCPortal", "SDCClient", "SDCPackets", "SDCCDF",
+            "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCJobs", "SDCAssembly", "SDCPipeline", "SDCServer", "SDCPortal", "SDCClient", "SDCPackets", "SDCCDF",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -112,9 +130,9 @@ let package = Package(
         ]),
         .testTarget(name: "SDCCoreTests", dependencies: ["SDCCore"]),
         .testTarget(name: "SDCCatalogTests", dependencies: ["SDCCatalog"]),
-        .testTarget(name: "SDCStorageTests", dependencies: ["SDCStorage", .product(name: "NIOCore", package: "swift-nio")]),
+        .testTarget(name: "SDCStorageTests", dependencies: ["SDCStorage", "SDCCore", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "SDCServerTests", dependencies: [
-            "SDCServer", "SDCIngest",
+            "SDCServer", "SDCIngest", "SDCAssembly",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
@@ -126,9 +144,10 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .testTarget(name: "SDCPipelineTests", dependencies: ["SDCPipeline", "SDCCatalog", "SDCIngest", "SDCStorage"]),
+        .testTarget(name: "SDCJobsTests", dependencies: ["SDCJobs", "SDCCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "SDCPipelineTests", dependencies: ["SDCPipeline", "SDCJobs", "SDCCatalog", "SDCIngest", "SDCStorage", "SDCAssembly"]),
         .testTarget(name: "SDCPortalTests", dependencies: [
-            "SDCPortal", "SDCServer", "SDCIngest", "SDCCatalog", "SDCCDF", "SDCCore",
+            "SDCPortal", "SDCServer", "SDCIngest", "SDCCatalog", "SDCCDF", "SDCCore", "SDCJobs", "SDCAssembly",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),

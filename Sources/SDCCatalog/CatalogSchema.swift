@@ -125,6 +125,10 @@ enum CatalogSchema {
                 try db.execute(sql: "CREATE INDEX \(table)_by_release ON \(table) (released, file_path)")
             }
         }
+        migrator.registerMigration("v3: reservation owners") { db in
+            // The `host/pid` of the process uploading (see ProcessIdentity); NULL for reservations made before.
+            try db.execute(sql: "ALTER TABLE pending_uploads ADD COLUMN owner TEXT")
+        }
         return migrator
     }
 

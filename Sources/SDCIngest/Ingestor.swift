@@ -105,7 +105,9 @@ public struct Ingestor: Sendable {
     }
 
     /// Reconciles the catalog with the store after an unclean stop: reserved keys whose object is complete are
-    /// measured (size, SHA-256) and cataloged; the others are released. Call before serving requests.
+    /// measured (size, SHA-256), cataloged and announced to the listeners (so that the pipeline plans them); the others
+    /// are released. Only reservations of a process of this host that has ended, or older than
+    /// ``reservationLifetime``, are touched: another live process's upload in flight is left alone.
     public func recover(removingTemporaryFiles removeTemporaryFiles: () throws -> Int = { 0 }) async throws(IngestError) -> RecoveryReport {
         var report = RecoveryReport()
         do {
@@ -113,9 +115,13 @@ public struct Ingestor: Sendable {
         } catch {
             throw .storage(.io("cannot remove temporary files: \(error)"))
         }
-        let reserved: [String]
-        do { reserved = try await catalog.reservedKeys() } catch { throw .catalog(error) }
-        for keyText in reserved {
+        let reservations: [Reservation]
+        do { reservations = try await catalog.reservations() } catch { throw .catalog(error) }
+        let now = UTCTime.now.secondsSince1970
+        let abandoned = reservations.filter { reservation in
+            reservation.owner?.hasEndedOnThisHost == true || now - reservation.startedAt.secondsSince1970 >= reservationLifetime
+        }
+        for keyText in abandoned.map(\.key) {
             do {
                 let key = try ObjectKey(keyText)
                 let file = try IMAPFileName.parse(key.basename)

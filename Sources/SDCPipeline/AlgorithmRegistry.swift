@@ -1,5 +1,6 @@
 import Foundation
 import SDCCore
+import SDCJobs
 import Yams
 
 /// How a product is made.

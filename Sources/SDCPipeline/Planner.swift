@@ -3,30 +3,36 @@ import Logging
 import SDCCatalog
 import SDCCore
 import SDCIngest
-
-/// Milliseconds since 1970, for trigger deadlines.
-func currentMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+import SDCJobs
+import ServiceLifecycle
 
 /// Turns arriving files into jobs (pipeline.md §2.2): every ingested file triggers its downstream products for its
 /// day; after a short settling delay (so inputs arriving together make one job) each product's inputs are gathered
 /// from the catalog, a job is created when every required input exists, and duplicates are absorbed by the job
 /// store's uniqueness rule.
-public struct Planner: IngestListener {
+///
+/// Triggers are durable and claimed, never taken: a trigger is removed in the transaction that creates its job, so a
+/// planner that dies mid-batch leaves its claimed triggers to be planned again once the claim lapses.
+public struct Planner: IngestListener, Service {
     public let graph: DependencyGraph
     public let registry: AlgorithmRegistry
     public let catalog: any FileCatalog
     public let jobs: any JobStore
     /// How long triggers settle before planning (milliseconds).
     public var settleMilliseconds: Int64
+    /// Triggers planned per round, so that a large reprocessing campaign is planned in bounded steps.
+    public var batchSize = 64
+    let clock: JobClock
     let logger: Logger
 
     public init(graph: DependencyGraph, registry: AlgorithmRegistry, catalog: any FileCatalog, jobs: any JobStore,
-                settleMilliseconds: Int64 = 500, logger: Logger = Logger(label: "sdc.planner")) {
+                settleMilliseconds: Int64 = 500, clock: JobClock = .system, logger: Logger = Logger(label: "sdc.planner")) {
         self.graph = graph
         self.registry = registry
         self.catalog = catalog
         self.jobs = jobs
         self.settleMilliseconds = settleMilliseconds
+        self.clock = clock
         self.logger = logger
     }
 
@@ -36,15 +42,13 @@ public struct Planner: IngestListener {
         let products = graph.triggeredProducts(by: record.file)
         guard !products.isEmpty else { return }
         let dates = await triggerDates(of: record.file)
-        for product in products {
-            for (date, repointing) in dates {
-                do {
-                    try await jobs.addTrigger(product: product, date: date, repointing: repointing, campaign: 0,
-                                              dueMilliseconds: currentMilliseconds() + settleMilliseconds)
-                } catch {
-                    logger.error("cannot record trigger", metadata: ["product": "\(product)", "error": "\(error)"])
-                }
-            }
+        let triggers = products.flatMap { product in
+            dates.map { Trigger(product: product, date: $0.0, repointing: $0.1, campaign: 0) }
+        }
+        do {
+            try await jobs.addTriggers(triggers, dueMilliseconds: clock.milliseconds() + settleMilliseconds)
+        } catch {
+            logger.error("cannot record triggers", metadata: ["file": "\(record.key)", "error": "\(error)"])
         }
     }
 
@@ -73,45 +77,56 @@ public struct Planner: IngestListener {
         return days.filter { seen.insert("\($0.0)-\($0.1 ?? -1)").inserted }
     }
 
-    /// Plans every trigger that has settled; returns the jobs created.
+    /// Plans one batch of the triggers that have settled; returns the jobs created.
     @discardableResult
     public func planDueTriggers() async throws -> [Job] {
         var created: [Job] = []
-        for trigger in try await jobs.takeDueTriggers(nowMilliseconds: currentMilliseconds()) {
-            if let job = try await plan(trigger.product, date: trigger.date, repointing: trigger.repointing, campaign: trigger.campaign) {
-                created.append(job)
+        for claimed in try await jobs.claimDueTriggers(nowMilliseconds: clock.milliseconds(), limit: batchSize) {
+            let trigger = claimed.trigger
+            let planned = try await jobRequest(for: trigger.product, date: trigger.date, repointing: trigger.repointing, campaign: trigger.campaign)
+            let outcome = try await jobs.submit(planned?.request, highestCatalogedMinor: planned?.highestCatalogedMinor, completing: claimed)
+            if let outcome, outcome.created {
+                logCreated(outcome.job)
+                created.append(outcome.job)
             }
         }
         return created
     }
 
-    /// Runs the planning loop until cancelled.
+    /// Runs the planning loop until cancelled or graceful shutdown.
     public func run() async {
-        while !Task.isCancelled {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                try await planDueTriggers()
+                let created = try await planDueTriggers()
                 for lost in try await jobs.expireLostJobs() {
                     logger.error("job failed: its worker stopped responding on the last attempt", metadata: ["job": "\(lost.id)"])
                 }
+                // A full batch means more may be due now.
+                if created.count >= batchSize { continue }
                 let next = try await jobs.nextTriggerDueMilliseconds()
-                let wait = next.map { max(10, min(1000, $0 - currentMilliseconds())) } ?? 200
-                try await Task.sleep(for: .milliseconds(wait))
+                let wait = next.map { max(10, min(1000, $0 - clock.milliseconds())) } ?? 200
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(wait)) }
             } catch is CancellationError {
                 return
             } catch {
                 logger.error("planning failed: \(error)")
-                try? await Task.sleep(for: .seconds(1))
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
             }
         }
     }
 
     // MARK: Reprocessing
 
-    /// Creates new jobs (one minor version up) for every product and day a reprocess request names: with a level, that
-    /// product (descriptor `all` when none is given); otherwise the first products of each instrument chain
-    /// (children of `(instrument, l0, raw)`), whose outputs then cascade. Days without their required inputs are skipped.
-    public func reprocess(_ request: ReprocessRequest) async throws -> [Job] {
-        let products = graph.products.filter { product in
+    /// Why a reprocess request cannot be planned.
+    public struct ReprocessRefusal: Error, Sendable, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// The products a reprocess request names: with a level, that product (descriptor `all` when none is given);
+    /// otherwise the first products of each instrument chain (children of `(instrument, l0, raw)`), whose outputs
+    /// then cascade.
+    public func products(reprocessedBy request: ReprocessRequest) -> [ProductNode] {
+        graph.products.filter { product in
             if let instrument = request.instrument, product.source != instrument.rawValue { return false }
             if let level = request.dataLevel {
                 return product.dataType == level.rawValue && (request.descriptor == nil || product.descriptor == request.descriptor)
@@ -119,15 +134,27 @@ public struct Planner: IngestListener {
             let kickOff = graph.inputs(of: product).contains { $0.parent.dataType == "l0" && $0.relationship.triggers }
             return kickOff && (request.descriptor == nil || product.descriptor == request.descriptor || product.descriptor == "all")
         }
-        var created: [Job] = []
-        var day = request.startDate
-        while day <= request.endDate {
-            for product in products {
-                if let job = try await plan(product, date: day, repointing: nil, campaign: request.id) { created.append(job) }
-            }
-            day = day.nextDay
+    }
+
+    /// Accepts a reprocess request: records a trigger (under the request's campaign) for every product and day it
+    /// names, due at once, and returns how many. The planning loop then plans them in batches of ``batchSize``; days
+    /// without their required inputs make no job. Ranges wider than ``JobLimits/maximumReprocessDays`` are refused.
+    public func reprocess(_ request: ReprocessRequest) async throws -> Int {
+        let days = request.endDate.ordinal - request.startDate.ordinal + 1
+        guard days >= 1 else { throw ReprocessRefusal(description: "start_date \(request.startDate) is after end_date \(request.endDate)") }
+        guard days <= JobLimits.maximumReprocessDays else {
+            throw ReprocessRefusal(description: "the range \(request.startDate) to \(request.endDate) is \(days) days; one request may cover at most \(JobLimits.maximumReprocessDays) days")
         }
-        return created
+        let products = products(reprocessedBy: request)
+        var triggers: [Trigger] = []
+        triggers.reserveCapacity(products.count * days)
+        for ordinal in request.startDate.ordinal...request.endDate.ordinal {
+            let day = FileDate(ordinalDay: ordinal)
+            triggers += products.map { Trigger(product: $0, date: day, repointing: nil, campaign: request.id) }
+        }
+        try await jobs.addTriggers(triggers, dueMilliseconds: clock.milliseconds())
+        logger.info("reprocess request accepted", metadata: ["request": "\(request.id)", "products": "\(products)", "days": "\(days)"])
+        return triggers.count
     }
 
     // MARK: Planning one product and day
@@ -135,6 +162,16 @@ public struct Planner: IngestListener {
     /// Gathers the inputs of `product` for `date` and submits its job; nil when an input is missing, no algorithm
     /// makes the product, or an identical job exists.
     public func plan(_ product: ProductNode, date: FileDate, repointing: Int?, campaign: Int64) async throws -> Job? {
+        guard let planned = try await jobRequest(for: product, date: date, repointing: repointing, campaign: campaign) else { return nil }
+        let (job, created) = try await jobs.submit(planned.request, highestCatalogedMinor: planned.highestCatalogedMinor)
+        if created { logCreated(job) }
+        return created ? job : nil
+    }
+
+    /// The job `product` needs for `date`, with the highest minor version already cataloged; nil when a required
+    /// input is missing or no algorithm makes the product.
+    func jobRequest(for product: ProductNode, date: FileDate, repointing: Int?,
+                    campaign: Int64) async throws -> (request: JobRequest, highestCatalogedMinor: Int?)? {
         guard let algorithm = registry.algorithm(for: product) else {
             logger.warning("no algorithm makes \(product): add it to the algorithm registry")
             return nil
@@ -143,7 +180,7 @@ public struct Planner: IngestListener {
         for edge in graph.inputs(of: product) {
             let files = try await inputFiles(for: edge.parent, date: date, repointing: repointing)
             if files.isEmpty && edge.relationship.isRequired {
-                logger.info("not planning \(product) for \(date): required input \(edge.parent) is missing")
+                logger.debug("not planning \(product) for \(date): required input \(edge.parent) is missing")
                 return nil
             }
             inputs.add(type: files.first.map(ProcessingInputCollection.groupType) ?? "science", files: files.map(\.name))
@@ -151,13 +188,12 @@ public struct Planner: IngestListener {
         let request = JobRequest(product: product, startDate: date, repointing: repointing, algorithm: algorithm.name,
                                  algorithmVersion: algorithm.version, majorVersion: algorithm.majorVersion, inputs: inputs,
                                  campaign: campaign, maxAttempts: algorithm.maxAttempts)
-        let (job, created) = try await jobs.submit(request, highestCatalogedMinor: try await highestMinor(of: product, date: date,
-                                                                                                           major: algorithm.majorVersion))
-        if created {
-            logger.info("job created", metadata: ["job": "\(job.id)", "product": "\(product)", "date": "\(date)",
-                                                 "version": "\(job.version)", "inputs": "\(job.inputsHash)"])
-        }
-        return created ? job : nil
+        return (request, try await highestMinor(of: product, date: date, major: algorithm.majorVersion))
+    }
+
+    private func logCreated(_ job: Job) {
+        logger.info("job created", metadata: ["job": "\(job.id)", "product": "\(job.product)", "date": "\(job.startDate)",
+                                             "version": "\(job.version)", "inputs": "\(job.inputsHash)"])
     }
 
     /// The files of an upstream node that serve `date`: the newest version of each science series for that day;
@@ -173,11 +209,11 @@ public struct Planner: IngestListener {
             query.descriptor = node.descriptor
             query.endDate = date
             query.includeUnreleased = true
-            let valid = try await catalog.files(matching: query).map(\.file).filter { file in
-                guard let fields = file.ancillary else { return false }
-                return fields.endDate.map { $0 >= date } ?? true
+            let valid = try await catalog.files(matching: query).map(\.file).compactMap { file -> (IMAPFileName, AncillaryFileName)? in
+                guard let fields = file.ancillary, fields.endDate.map({ $0 >= date }) ?? true else { return nil }
+                return (file, fields)
             }
-            let newest = valid.max { ($0.ancillary!.startDate, $0.ancillary!.version) < ($1.ancillary!.startDate, $1.ancillary!.version) }
+            let newest = valid.max { ($0.1.startDate, $0.1.version) < ($1.1.startDate, $1.1.version) }?.0
             return newest.map { [$0] } ?? []
         }
         guard let kernelType = SPICEKernelType(rawValue: node.source) else { return [] }

@@ -3,6 +3,8 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import SDCCore
+import SDCJobs
+import SDCStorage
 
 /// A client of the data center's job and data APIs, for workers that run elsewhere (`sdc worker --url --api-key`):
 /// jobs are claimed, renewed and finished through `/api-key/jobs/...`, inputs downloaded and products uploaded
@@ -11,16 +13,6 @@ public final class RemoteDataCenter: Sendable {
     let baseURL: String
     let apiKey: String
     let client: HTTPClient
-    /// Job-scoped keys handed out with claimed jobs, by job id.
-    let credentials = JobKeys()
-
-    actor JobKeys {
-        var keys: [Int64: String] = [:]
-        func set(_ key: String, for job: Int64) { keys[job] = key }
-        func take(_ job: Int64) -> String? { keys.removeValue(forKey: job) }
-        func get(_ job: Int64) -> String? { keys[job] }
-    }
-
     /// Why an API call failed.
     public struct CallError: Error, CustomStringConvertible {
         public let description: String
@@ -34,10 +26,12 @@ public final class RemoteDataCenter: Sendable {
 
     public func shutdown() async throws { try await client.shutdown() }
 
-    func call(_ method: HTTPMethod, _ path: String, body: HTTPClientRequest.Body? = nil, accept: Set<UInt> = [200]) async throws -> (UInt, ByteBuffer) {
+    /// Calls the API with the worker's key, or with a job's credential.
+    func call(_ method: HTTPMethod, _ path: String, body: HTTPClientRequest.Body? = nil, accept: Set<UInt> = [200],
+              as credential: JobCredential? = nil) async throws -> (UInt, ByteBuffer) {
         var request = HTTPClientRequest(url: path.hasPrefix("http") ? path : baseURL + path)
         request.method = method
-        request.headers.add(name: "x-api-key", value: apiKey)
+        request.headers.add(name: "x-api-key", value: credential?.secret ?? apiKey)
         if let body { request.body = body }
         let response = try await client.execute(request, timeout: .seconds(300))
         let buffer = try await response.body.collect(upTo: 64 << 20)
@@ -48,45 +42,60 @@ public final class RemoteDataCenter: Sendable {
     }
 
     func job(from buffer: ByteBuffer) throws -> Job {
-        guard let job = Job(wire: Data(buffer.readableBytesView)) else { throw CallError(description: "malformed job: \(String(buffer: buffer))") }
-        return job
+        do { return try Job(wire: Data(buffer.readableBytesView)) } catch {
+            throw CallError(description: "malformed job (\(error)): \(String(buffer: buffer).prefix(200))")
+        }
     }
 
     static func encode(_ value: JSONValue) -> HTTPClientRequest.Body { .bytes(ByteBuffer(string: value.serialized())) }
 }
 
-/// The job API as a worker's queue.
+/// The job API as a worker's queue. The claim is made with the worker's write key; everything after it with the
+/// job credential the claim returned, which the server binds to that job and lease.
 public struct HTTPJobQueue: JobQueue {
     let remote: RemoteDataCenter
 
     public init(_ remote: RemoteDataCenter) { self.remote = remote }
 
-    public func claim(workerID: String, leaseSeconds: Int64) async throws -> Job? {
+    /// A claimed job as the job API answers it.
+    struct ClaimAnswer: Decodable {
+        var api_key: String
+    }
+
+    public func claim(workerID: String, leaseSeconds: Int64) async throws -> ClaimedJob? {
         let (status, buffer) = try await remote.call(.POST, "/api-key/jobs/claim?worker=\(workerID.percentEncodedQuery)&lease=\(leaseSeconds)", accept: [200, 204])
         guard status == 200 else { return nil }
         let job = try remote.job(from: buffer)
-        if let object = try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any], let key = object["api_key"] as? String {
-            await remote.credentials.set(key, for: job.id)
+        let answer: ClaimAnswer
+        do { answer = try JSONDecoder().decode(ClaimAnswer.self, from: Data(buffer.readableBytesView)) } catch {
+            throw RemoteDataCenter.CallError(description: "the claim of job \(job.id) carries no job credential: \(error)")
         }
-        return job
+        guard let credential = JobCredential(secret: answer.api_key), credential.jobID == job.id else {
+            throw RemoteDataCenter.CallError(description: "the claim of job \(job.id) carries a malformed job credential")
+        }
+        return ClaimedJob(job: job, credential: credential)
     }
 
-    public func renewLease(jobID: Int64, workerID: String, leaseSeconds: Int64) async throws {
-        _ = try await remote.call(.POST, "/api-key/jobs/\(jobID)/renew?worker=\(workerID.percentEncodedQuery)&lease=\(leaseSeconds)")
+    public func renewLease(_ credential: JobCredential, leaseSeconds: Int64) async throws {
+        _ = try await remote.call(.POST, "/api-key/jobs/\(credential.jobID)/renew?lease=\(leaseSeconds)", as: credential)
     }
 
-    public func complete(jobID: Int64, workerID: String, outputs: [String], log: String) async throws -> Job {
-        _ = await remote.credentials.take(jobID)
+    public func complete(_ credential: JobCredential, outputs: [String], log: String) async throws -> Job {
         let body = JSONValue.object([("outputs", .array(outputs.map(JSONValue.string))), ("log", .string(log))])
-        return try remote.job(from: try await remote.call(.POST, "/api-key/jobs/\(jobID)/complete?worker=\(workerID.percentEncodedQuery)",
-                                                          body: RemoteDataCenter.encode(body)).1)
+        return try remote.job(from: try await remote.call(.POST, "/api-key/jobs/\(credential.jobID)/complete", body: RemoteDataCenter.encode(body),
+                                                          as: credential).1)
     }
 
-    public func fail(jobID: Int64, workerID: String, error: String, log: String, backoffSeconds: Int64) async throws -> Job {
-        _ = await remote.credentials.take(jobID)
+    public func fail(_ credential: JobCredential, error: String, log: String, backoffSeconds: Int64) async throws -> Job {
         let body = JSONValue.object([("error", .string(error)), ("log", .string(log))])
-        return try remote.job(from: try await remote.call(.POST, "/api-key/jobs/\(jobID)/fail?worker=\(workerID.percentEncodedQuery)&backoff=\(backoffSeconds)",
-                                                          body: RemoteDataCenter.encode(body)).1)
+        return try remote.job(from: try await remote.call(.POST, "/api-key/jobs/\(credential.jobID)/fail?backoff=\(backoffSeconds)",
+                                                          body: RemoteDataCenter.encode(body), as: credential).1)
+    }
+
+    public func release(_ credential: JobCredential, log: String) async throws -> Job {
+        let body = JSONValue.object([("log", .string(log))])
+        return try remote.job(from: try await remote.call(.POST, "/api-key/jobs/\(credential.jobID)/release", body: RemoteDataCenter.encode(body),
+                                                          as: credential).1)
     }
 
     /// The server expires lost jobs itself.
@@ -107,10 +116,8 @@ public struct RemoteWorkerEnvironment: WorkerEnvironment {
         request.headers.add(name: "x-api-key", value: remote.apiKey)
         let response = try await remote.client.execute(request, timeout: .seconds(3600))
         guard response.status == .ok else { throw RemoteDataCenter.CallError(description: "download \(name): \(response.status)") }
-        FileManager.default.createFile(atPath: destination.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: destination)
-        defer { try? handle.close() }
-        for try await chunk in response.body { try handle.write(contentsOf: Data(chunk.readableBytesView)) }
+        let length = response.headers.first(name: "content-length").flatMap { Int64($0) }
+        try await writeNewFile(destination.path, from: response.body, expectedLength: length)
         return destination
     }
 
@@ -121,9 +128,8 @@ public struct RemoteWorkerEnvironment: WorkerEnvironment {
         guard let url = try JSONSerialization.jsonObject(with: Data(grant.readableBytesView), options: .fragmentsAllowed) as? String else {
             throw RemoteDataCenter.CallError(description: "upload \(name.name): the upload URL is not a JSON string")
         }
-        let data = try Data(contentsOf: file)
-        let (putStatus, _) = try await remote.call(.PUT, url, body: .bytes(ByteBuffer(bytes: data)), accept: [200, 409])
-        _ = putStatus
+        let size = try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int64 ?? 0
+        _ = try await remote.call(.PUT, url, body: .stream(LocalFileChunks(path: file.path), length: .known(size)), accept: [200, 409])
         return name.key
     }
 
@@ -137,12 +143,7 @@ public struct RemoteWorkerEnvironment: WorkerEnvironment {
         return rows.compactMap { $0["file_path"] as? String }
     }
 
-    public func credentials(for job: Job) async throws -> JobCredentials {
-        guard let key = await remote.credentials.get(job.id) else {
-            throw RemoteDataCenter.CallError(description: "the server gave no job key with job \(job.id)")
-        }
-        return JobCredentials(url: remote.baseURL, apiKey: key) {}
-    }
+    public func apiURL() async throws -> String { remote.baseURL }
 }
 
 extension String {

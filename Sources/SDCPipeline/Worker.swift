@@ -1,68 +1,99 @@
 import Foundation
 import Logging
+import NIOPosix
 import SDCCore
+import SDCJobs
+import ServiceLifecycle
 
 /// Makes products: claims a job under a lease, keeps the lease alive while the algorithm runs, ingests what it made
 /// and records the outcome. A worker that dies stops renewing its lease; once it expires another worker takes the
 /// job over. Products are named with the version fixed at job creation, so a retry can never add a second product.
+///
+/// On graceful shutdown a worker claims nothing more; the job it is running gets ``shutdownGraceSeconds`` to finish
+/// and is otherwise stopped and handed back at once (queued again, the attempt not counted), so no other worker has
+/// to wait for the lease to expire. A cancelled worker hands its job back at once.
 public struct Worker: Sendable {
     public let id: String
     public let jobs: any JobQueue
     public let registry: AlgorithmRegistry
     public let environment: any WorkerEnvironment
     public var leaseSeconds: Int64 = 30
+    /// How long a running job may go on after graceful shutdown begins.
+    public var shutdownGraceSeconds: Int64 = 30
     /// Pause between polls when no job is runnable.
     public var idleMilliseconds = 250
+    /// Closed when the process stops handing out jobs.
+    public let gate: ClaimGate
     let logger: Logger
 
     public init(id: String, jobs: any JobQueue, registry: AlgorithmRegistry, environment: any WorkerEnvironment,
-                leaseSeconds: Int64 = 30, logger: Logger = Logger(label: "sdc.worker")) {
+                leaseSeconds: Int64 = 30, shutdownGraceSeconds: Int64 = 30, gate: ClaimGate = ClaimGate(),
+                logger: Logger = Logger(label: "sdc.worker")) {
         self.id = id
         self.jobs = jobs
         self.registry = registry
         self.environment = environment
         self.leaseSeconds = leaseSeconds
+        self.shutdownGraceSeconds = shutdownGraceSeconds
+        self.gate = gate
         self.logger = logger
     }
 
-    /// Works until cancelled.
+    /// Works until cancelled or until graceful shutdown (after finishing or handing back the job in hand).
     public func run() async {
-        while !Task.isCancelled {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully && gate.isOpen {
             do {
-                if try await runNextJob() == nil { try await Task.sleep(for: .milliseconds(idleMilliseconds)) }
+                if try await runNextJob() == nil {
+                    try await cancelWhenGracefulShutdown { [idleMilliseconds] in try await Task.sleep(for: .milliseconds(idleMilliseconds)) }
+                }
             } catch is CancellationError {
                 return
             } catch {
                 logger.error("worker \(id): \(error)")
-                try? await Task.sleep(for: .seconds(1))
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
             }
         }
     }
 
-    /// Claims and runs one job; nil when none is runnable.
+    /// Claims and runs one job; nil when none is runnable (or the gate is closed).
     @discardableResult
     public func runNextJob() async throws -> Job? {
         for lost in try await jobs.expireLostJobs() {
             logger.error("job failed: worker lost", metadata: ["job": "\(lost.id)", "worker": "\(lost.workerID ?? "?")"])
         }
-        guard let job = try await jobs.claim(workerID: id, leaseSeconds: leaseSeconds) else { return nil }
+        guard gate.isOpen, let claimed = try await jobs.claim(workerID: id, leaseSeconds: leaseSeconds) else { return nil }
+        let job = claimed.job
         logger.info("job started", metadata: ["job": "\(job.id)", "product": "\(job.product)", "date": "\(job.startDate)",
                                              "attempt": "\(job.attempts)/\(job.maxAttempts)"])
         let started = ContinuousClock.now
-        let result: Result<([String], String), JobFailure> = await withLeaseRenewal(of: job) { try await execute(job) }
+        let outcome = await supervise(claimed) { try await execute(claimed) }
         let elapsed = ContinuousClock.now - started
-        switch result {
-        case .success(let (outputs, log)):
-            let finished = try await jobs.complete(jobID: job.id, workerID: id, outputs: outputs,
+        // The outcome is recorded even when this worker is being cancelled (a new task does not inherit cancellation).
+        return try await Task { try await report(outcome, of: claimed, elapsed: elapsed) }.value
+    }
+
+    /// Records how an attempt ended.
+    private func report(_ outcome: Outcome, of claimed: ClaimedJob, elapsed: Duration) async throws -> Job? {
+        let job = claimed.job
+        switch outcome {
+        case .succeeded(let outputs, let log):
+            let finished = try await jobs.complete(claimed.credential, outputs: outputs,
                                                    log: log + "[sdc] succeeded in \(elapsed) with \(outputs.count) product(s)\n")
             logger.info("job succeeded", metadata: ["job": "\(job.id)", "products": "\(outputs)", "duration": "\(elapsed)"])
             return finished
-        case .failure(let failure):
+        case .failed(let failure):
             let backoff = min(300, 2 << min(job.attempts, 8))
-            let finished = try await jobs.fail(jobID: job.id, workerID: id, error: failure.message,
+            let finished = try await jobs.fail(claimed.credential, error: failure.message,
                                                log: failure.log + "[sdc] failed after \(elapsed): \(failure.message)\n", backoffSeconds: Int64(backoff))
             logger.warning("job attempt failed", metadata: ["job": "\(job.id)", "error": "\(failure.message)", "status": "\(finished.status.rawValue)"])
             return finished
+        case .handedBack(let reason, let log):
+            let released = try await jobs.release(claimed.credential, log: log + "[sdc] handed back after \(elapsed): \(reason)\n")
+            logger.notice("job handed back", metadata: ["job": "\(job.id)", "reason": "\(reason)"])
+            return released
+        case .leaseLost(let message):
+            logger.error("job abandoned", metadata: ["job": "\(job.id)", "reason": "\(message)"])
+            return nil
         }
     }
 
@@ -71,12 +102,29 @@ public struct Worker: Sendable {
         var log: String
     }
 
-    /// Runs `body` while renewing the job's lease; if the lease is lost the body is cancelled.
-    private func withLeaseRenewal(of job: Job, _ body: @escaping @Sendable () async throws -> ([String], String)) async -> Result<([String], String), JobFailure> {
-        await withTaskGroup(of: Result<([String], String), JobFailure>?.self) { group in
+    /// How an attempt ended.
+    enum Outcome: Sendable {
+        case succeeded([String], String)
+        case failed(JobFailure)
+        /// Stopped unfinished (shutdown or cancellation): the job goes back to the queue.
+        case handedBack(reason: String, log: String)
+        /// Another worker may hold the job now: report nothing.
+        case leaseLost(String)
+    }
+
+    /// Runs `body` while renewing the job's lease. The body is cancelled if the lease is lost, if the worker is
+    /// cancelled, or if graceful shutdown has lasted ``shutdownGraceSeconds``.
+    private func supervise(_ claimed: ClaimedJob, _ body: @escaping @Sendable () async throws -> ([String], String)) async -> Outcome {
+        let (jobs, leaseSeconds, grace) = (jobs, leaseSeconds, shutdownGraceSeconds)
+        let outcome = await withTaskGroup(of: Outcome?.self) { group in
             group.addTask {
-                do { return .success(try await body()) } catch let failure as JobFailure { return .failure(failure) } catch {
-                    return .failure(JobFailure(message: "\(error)", log: ""))
+                do {
+                    let (outputs, log) = try await body()
+                    return .succeeded(outputs, log)
+                } catch let failure as JobFailure {
+                    return Task.isCancelled ? nil : .failed(failure)
+                } catch {
+                    return Task.isCancelled ? nil : .failed(JobFailure(message: "\(error)", log: ""))
                 }
             }
             group.addTask {
@@ -84,21 +132,32 @@ public struct Worker: Sendable {
                     try? await Task.sleep(for: .seconds(max(1, leaseSeconds / 3)))
                     if Task.isCancelled { return nil }
                     do {
-                        try await jobs.renewLease(jobID: job.id, workerID: id, leaseSeconds: leaseSeconds)
+                        try await jobs.renewLease(claimed.credential, leaseSeconds: leaseSeconds)
                     } catch {
-                        return .failure(JobFailure(message: "lost the lease: \(error)", log: ""))
+                        return .leaseLost("lost the lease: \(error)")
                     }
                 }
                 return nil
             }
+            group.addTask {
+                do {
+                    try await gracefulShutdown()
+                    try await Task.sleep(for: .seconds(grace))
+                    return .handedBack(reason: "the worker shut down and the job did not finish within \(grace) s", log: "")
+                } catch {
+                    return nil
+                }
+            }
             let first = await group.next() ?? nil
             group.cancelAll()
-            return first ?? .failure(JobFailure(message: "cancelled", log: ""))
+            return first
         }
+        return outcome ?? .handedBack(reason: "the worker was stopped", log: "")
     }
 
     /// Runs the job's algorithm; returns the product keys and the log.
-    private func execute(_ job: Job) async throws -> ([String], String) {
+    private func execute(_ claimed: ClaimedJob) async throws -> ([String], String) {
+        let job = claimed.job
         guard let spec = registry.algorithm(for: job.product) else {
             throw JobFailure(message: "no algorithm makes \(job.product)", log: "")
         }
@@ -107,8 +166,7 @@ public struct Worker: Sendable {
         defer { try? FileManager.default.removeItem(at: workFolder) }
         switch spec.kind {
         case .external(let configuration):
-            let credentials = try await environment.credentials(for: job)
-            defer { Task { await credentials.revoke() } }
+            let credentials = JobCredentials(url: try await environment.apiURL(), apiKey: claimed.credential.secret)
             let command = ExternalCommand(configuration: configuration, timeoutSeconds: spec.timeoutSeconds)
             let outcome = try await command.run(job, credentials: credentials, workFolder: workFolder)
             let log = "$ \(command.arguments(for: job).joined(separator: " "))\n" + outcome.output
@@ -118,15 +176,18 @@ public struct Worker: Sendable {
             guard !products.isEmpty else { throw JobFailure(message: "exited successfully but uploaded no \(job.product) product \(job.version)", log: log) }
             return (products, log)
         case .xtceL1A(let configuration):
-            var log = ""
-            var inputs: [URL] = []
-            for name in job.inputNames { inputs.append(try await environment.localCopy(of: name, in: workFolder)) }
+            var copies: [URL] = []
+            for name in job.inputNames { copies.append(try await environment.localCopy(of: name, in: workFolder)) }
+            let inputs = copies
             let algorithm = XTCEL1AAlgorithm(configuration: configuration)
-            let files: [URL]
-            do {
-                files = try algorithm.run(job: job, inputs: inputs, outputFolder: workFolder) { log += $0 + "\n" }
-            } catch {
-                throw JobFailure(message: "\(error)", log: log)
+            // Decoding and CDF writing are CPU-bound: they run on NIO's thread pool, never on the cooperative pool.
+            let (files, log) = try await NIOThreadPool.singleton.runIfActive { () throws -> ([URL], String) in
+                var log = ""
+                do {
+                    return (try algorithm.run(job: job, inputs: inputs, outputFolder: workFolder) { log += $0 + "\n" }, log)
+                } catch {
+                    throw JobFailure(message: "\(error)", log: log)
+                }
             }
             var keys: [String] = []
             for file in files { keys.append(try await environment.ingestProduct(at: file)) }

@@ -1,6 +1,7 @@
 import Foundation
 import SDCCDF
 import SDCCore
+import SDCJobs
 import SDCPackets
 
 /// sdc's built-in Level 0 → Level 1A algorithm, following imap-processing's conventions (xtce-ccsds.md §4): decode

@@ -3,98 +3,145 @@ import HTTPTypes
 import Hummingbird
 import SDCCatalog
 import SDCCore
-import SDCPipeline
+import SDCJobs
 
-/// Operator endpoints of the pipeline: `/processing-jobs`, `/processing-logs/<id>`, `/lineage/<key>`.
+/// Operator endpoints of the pipeline (`/processing-jobs`, `/processing-logs/<id>`, `/lineage/<key>`) and the job API
+/// of remote workers (`/jobs/...`).
+///
+/// The job API: a worker claims with a write key and receives the job with its credential (`api_key`); renew,
+/// complete, fail and release take that credential (as the caller's key) and act on its own job only.
 struct ProcessingRoutes: Sendable {
     let jobs: any JobStore
-    let keys: any APIKeyStore
-    var authenticator: Authenticator { Authenticator(keys: keys) }
+    /// Closed while the data center shuts down: claims are refused first.
+    let gate: ClaimGate
 
-    func register(on routes: some RouterMethods<SDCRequestContext>, family: RouteFamily) {
-        routes.get("processing-jobs") { request, _ in try await list(request, family: family) }
-        routes.get("processing-jobs/:id") { request, context in try await show(request, id: context.parameters.get("id"), family: family) }
-        routes.get("processing-logs/:id") { request, context in try await log(request, id: context.parameters.get("id"), family: family) }
-        routes.get("lineage/**") { request, _ in try await lineage(request, family: family) }
-        routes.post("jobs/claim") { request, _ in try await claim(request, family: family) }
-        routes.post("jobs/:id/renew") { request, context in try await renew(request, id: context.parameters.get("id"), family: family) }
-        routes.post("jobs/:id/complete") { request, context in try await finish(request, id: context.parameters.get("id"), family: family, succeeded: true) }
-        routes.post("jobs/:id/fail") { request, context in try await finish(request, id: context.parameters.get("id"), family: family, succeeded: false) }
+    typealias Context = SDCRequestContext
+
+    func register(on routes: some RouterMethods<Context>) {
+        routes.get("processing-jobs") { request, context in try await list(request, caller: context.caller) }
+        routes.get("processing-jobs/:id") { _, context in try await show(id: context.parameters.get("id"), caller: context.caller) }
+        routes.get("processing-logs/:id") { _, context in try await log(id: context.parameters.get("id"), caller: context.caller) }
+        routes.get("lineage/**") { request, context in try await lineage(request, caller: context.caller) }
+        routes.post("jobs/claim") { request, context in try await claim(request, caller: context.caller) }
+        routes.post("jobs/:id/renew") { request, context in try await renew(request, context: context) }
+        routes.post("jobs/:id/complete") { request, context in try await complete(request, context: context) }
+        routes.post("jobs/:id/fail") { request, context in try await fail(request, context: context) }
+        routes.post("jobs/:id/release") { request, context in try await release(request, context: context) }
     }
 
-    // MARK: Job API for remote workers (write scope)
+    // MARK: Job API for remote workers
 
-    private func workerParameters(_ request: Request, family: RouteFamily) async throws -> [String: String] {
-        try Authenticator.require(.write, of: try await authenticator.caller(of: request, family: family), for: "Running processing jobs")
-        let parameters = Dictionary(request.orderedQueryParameters, uniquingKeysWith: { $1 })
-        guard let worker = parameters["worker"], !worker.isEmpty else { throw APIError.badRequest("worker is required.", code: "InvalidParameter") }
-        _ = worker
-        return parameters
+    /// What a worker sends to complete a job.
+    struct Completion: Decodable {
+        var outputs: [String]
+        var log: String?
     }
 
-    private func lease(_ parameters: [String: String]) throws -> Int64 {
-        guard let lease = Int64(parameters["lease"] ?? "30"), (1...3600).contains(lease) else {
-            throw APIError.badRequest("lease must be 1 to 3600 seconds.", code: "InvalidParameter")
+    /// What a worker sends to fail a job.
+    struct Failure: Decodable {
+        var error: String
+        var log: String?
+    }
+
+    /// What a worker sends to hand a job back.
+    struct Release: Decodable {
+        var log: String?
+    }
+
+    private static func parameters(_ request: Request) -> [String: String] {
+        Dictionary(request.orderedQueryParameters, uniquingKeysWith: { $1 })
+    }
+
+    /// A number of seconds from the query, within `range` (default when absent); 400 otherwise.
+    private static func seconds(_ name: String, in request: Request, range: ClosedRange<Int64>, default value: Int64) throws -> Int64 {
+        guard let text = parameters(request)[name] else { return value }
+        guard let seconds = Int64(text), range.contains(seconds) else {
+            throw APIError.badRequest("\(name) must be a whole number of seconds from \(range.lowerBound) to \(range.upperBound), not '\(text)'.", code: "InvalidParameter")
         }
-        return lease
+        return seconds
     }
 
-    /// Leases the next job to the calling worker, with a write key valid until the job ends (204 when none is runnable).
-    func claim(_ request: Request, family: RouteFamily) async throws -> Response {
-        let parameters = try await workerParameters(request, family: family)
-        guard let job = try await jobCall({ try await jobs.claim(workerID: parameters["worker"]!, leaseSeconds: try lease(parameters)) }) else {
+    /// Leases the next job to the calling worker, with the job's credential (204 when none is runnable).
+    func claim(_ request: Request, caller: Caller) async throws -> Response {
+        guard case .key = caller else {
+            throw APIError.forbidden("Claiming processing jobs requires a worker's API key with write scope, not a job credential.")
+        }
+        try Authenticator.require(.write, of: caller, for: "Running processing jobs")
+        guard let worker = Self.parameters(request)["worker"], !worker.isEmpty, worker.count <= 200 else {
+            throw APIError.badRequest("worker is required: a name of at most 200 characters.", code: "InvalidParameter")
+        }
+        let lease = try Self.seconds("lease", in: request, range: 1...3600, default: 30)
+        guard gate.isOpen else {
+            throw APIError(.serviceUnavailable, "ShuttingDown", "The data center is shutting down and hands out no jobs; try again later.")
+        }
+        guard let claimed = try await jobCall({ try await jobs.claim(workerID: worker, leaseSeconds: lease) }) else {
             return Response(status: .noContent)
         }
-        let (secret, _) = try await jobCall { try await keys.createKey(name: "job-\(job.id)", scope: .write) }
-        guard case .object(var members) = job.wire else { throw APIError.internalError("job \(job.id) has no wire form") }
-        members.append(("api_key", .string(secret)))
+        guard case .object(var members) = claimed.job.wire else { throw APIError.internalError("job \(claimed.job.id) has no wire form") }
+        members.append(("api_key", .string(claimed.credential.secret)))
         return .json(JSONValue.object(members).serialized())
     }
 
-    func renew(_ request: Request, id: String?, family: RouteFamily) async throws -> Response {
-        let parameters = try await workerParameters(request, family: family)
-        let job = try await self.job(id)
-        do {
-            try await jobs.renewLease(jobID: job.id, workerID: parameters["worker"]!, leaseSeconds: try lease(parameters))
-        } catch JobStoreError.leaseLost {
-            throw APIError(.conflict, "LeaseLost", "Job \(job.id) is no longer leased to \(parameters["worker"]!).")
+    /// The credential of the job named in the path; 403 for any other caller.
+    private func credential(_ request: Request, context: Context) throws -> JobCredential {
+        let id = try Self.jobID(context.parameters.get("id"))
+        guard case .job(_, let credential) = context.caller, credential.jobID == id else {
+            throw APIError.forbidden("Job \(id) can be renewed, completed, failed or released only with the credential its claim returned.",
+                                     code: "JobCredentialRequired")
         }
+        return credential
+    }
+
+    /// Decodes a JSON body; 400 naming what is wrong.
+    private func body<T: Decodable>(_ type: T.Type, of request: Request) async throws -> T {
+        var request = request
+        let buffer = try await request.collectBody(upTo: 64 << 20)
+        do {
+            return try JSONDecoder().decode(type, from: Data(buffer.readableBytesView))
+        } catch let error as DecodingError {
+            throw APIError.badRequest("The request body is not valid: \(error.reason).", code: "InvalidBody")
+        }
+    }
+
+    func renew(_ request: Request, context: Context) async throws -> Response {
+        let credential = try credential(request, context: context)
+        let lease = try Self.seconds("lease", in: request, range: 1...3600, default: 30)
+        try await jobCall { try await jobs.renewLease(credential, leaseSeconds: lease) }
         return .json("{}")
     }
 
-    func finish(_ request: Request, id: String?, family: RouteFamily, succeeded: Bool) async throws -> Response {
-        let parameters = try await workerParameters(request, family: family)
-        let job = try await self.job(id)
-        var request = request
-        let body = try await request.collectBody(upTo: 64 << 20)
-        let object = (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]) ?? [:]
-        let log = object["log"] as? String ?? ""
-        let worker = parameters["worker"]!
-        let finished: Job
-        do {
-            if succeeded {
-                finished = try await jobs.complete(jobID: job.id, workerID: worker, outputs: object["outputs"] as? [String] ?? [], log: log)
-            } else {
-                let backoff = Int64(parameters["backoff"] ?? "0") ?? 0
-                finished = try await jobs.fail(jobID: job.id, workerID: worker, error: object["error"] as? String ?? "failed", log: log,
-                                               backoffSeconds: max(0, backoff))
-            }
-        } catch JobStoreError.leaseLost {
-            throw APIError(.conflict, "LeaseLost", "Job \(job.id) is no longer leased to \(worker).")
-        }
-        for key in try await jobCall({ try await keys.listKeys() }) where key.name == "job-\(job.id)" && !key.isRevoked {
-            _ = try? await keys.revokeKey(String(key.id))
-        }
-        return .json(finished.wire.serialized())
+    func complete(_ request: Request, context: Context) async throws -> Response {
+        let credential = try credential(request, context: context)
+        let completion = try await body(Completion.self, of: request)
+        let job = try await jobCall { try await jobs.complete(credential, outputs: completion.outputs, log: completion.log ?? "") }
+        return .json(job.wire.serialized())
+    }
+
+    func fail(_ request: Request, context: Context) async throws -> Response {
+        let credential = try credential(request, context: context)
+        let backoff = try Self.seconds("backoff", in: request, range: JobLimits.backoffSeconds, default: 0)
+        let failure = try await body(Failure.self, of: request)
+        let job = try await jobCall { try await jobs.fail(credential, error: failure.error, log: failure.log ?? "", backoffSeconds: backoff) }
+        return .json(job.wire.serialized())
+    }
+
+    func release(_ request: Request, context: Context) async throws -> Response {
+        let credential = try credential(request, context: context)
+        let release = try await body(Release.self, of: request)
+        let job = try await jobCall { try await jobs.release(credential, log: release.log ?? "") }
+        return .json(job.wire.serialized())
     }
 
     /// Jobs are visible to any key holder (they name unreleased products).
-    private func requireKey(_ request: Request, family: RouteFamily) async throws {
-        try Authenticator.require(.read, of: try await authenticator.caller(of: request, family: family), for: "Viewing processing jobs")
+    private func requireKey(_ caller: Caller) throws {
+        try Authenticator.require(.read, of: caller, for: "Viewing processing jobs")
     }
 
-    func list(_ request: Request, family: RouteFamily) async throws -> Response {
-        try await requireKey(request, family: family)
+    /// Worker ids are shown to keys that may run jobs (write scope and above) only.
+    private static func showsWorkers(to caller: Caller) -> Bool { (caller.scope ?? .read) >= .write }
+
+    func list(_ request: Request, caller: Caller) async throws -> Response {
+        try requireKey(caller)
         var filter = JobFilter()
         for (name, value) in request.orderedQueryParameters {
             switch name {
@@ -123,22 +170,22 @@ struct ProcessingRoutes: Sendable {
             }
         }
         let found = try await jobCall { try await jobs.jobs(matching: filter) }
-        return .json(JSONValue.array(found.map { Self.row($0, includeLog: false) }).serialized())
+        return .json(JSONValue.array(found.map { Self.row($0, includeLog: false, includeWorker: Self.showsWorkers(to: caller)) }).serialized())
     }
 
-    func show(_ request: Request, id: String?, family: RouteFamily) async throws -> Response {
-        try await requireKey(request, family: family)
-        return .json(Self.row(try await job(id), includeLog: true).serialized())
+    func show(id: String?, caller: Caller) async throws -> Response {
+        try requireKey(caller)
+        return .json(Self.row(try await job(id), includeLog: true, includeWorker: Self.showsWorkers(to: caller)).serialized())
     }
 
-    func log(_ request: Request, id: String?, family: RouteFamily) async throws -> Response {
-        try await requireKey(request, family: family)
+    func log(id: String?, caller: Caller) async throws -> Response {
+        try requireKey(caller)
         let job = try await job(id)
         return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: job.log)))
     }
 
-    func lineage(_ request: Request, family: RouteFamily) async throws -> Response {
-        try await requireKey(request, family: family)
+    func lineage(_ request: Request, caller: Caller) async throws -> Response {
+        try requireKey(caller)
         let key = try request.pathRemainder(after: "lineage")
         let name = String(key.split(separator: "/").last ?? "")
         let inputs = try await jobCall { try await jobs.inputs(ofProduct: key) }
@@ -147,18 +194,35 @@ struct ProcessingRoutes: Sendable {
                                        ("products", .array(products.map(JSONValue.string)))]).serialized())
     }
 
+    private static func jobID(_ id: String?) throws -> Int64 {
+        guard let id, let number = Int64(id), number > 0 else { throw APIError.badRequest("The job id must be a positive integer.", code: "InvalidParameter") }
+        return number
+    }
+
     private func job(_ id: String?) async throws -> Job {
-        guard let id, let number = Int64(id) else { throw APIError.badRequest("The job id must be an integer.", code: "InvalidParameter") }
+        let number = try Self.jobID(id)
         guard let job = try await jobCall({ try await jobs.job(id: number) }) else { throw APIError.notFound("No processing job \(number).") }
         return job
     }
 
+    /// Runs a job-store call, mapping its errors to HTTP answers (400, 404, 409, 500).
     private func jobCall<T>(_ body: () async throws -> T) async throws -> T {
-        do { return try await body() } catch { throw APIError.internalError("The job store failed: \(error)") }
+        do { return try await body() } catch let error as JobStoreError {
+            switch error {
+            case .invalidArgument(let message): throw APIError.badRequest(message + ".", code: "InvalidParameter")
+            case .notFound(let id): throw APIError.notFound("No processing job \(id).")
+            case .leaseLost(let id): throw APIError(.conflict, "LeaseLost", "Job \(id) is no longer leased to this credential.")
+            case .notRetryable, .corruptRow, .database: throw APIError.internalError("The job store failed: \(error)")
+            }
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw APIError.internalError("The job store failed: \(error)")
+        }
     }
 
     /// A job as the API shows it (the IMAP SDC's `/processing-jobs` row, plus sdc's id, attempts, inputs and products).
-    static func row(_ job: Job, includeLog: Bool) -> JSONValue {
+    static func row(_ job: Job, includeLog: Bool, includeWorker: Bool) -> JSONValue {
         var members: [(String, JSONValue)] = [
             ("id", .int(Int(job.id))), ("status", .string(job.status.rawValue.uppercased())),
             ("instrument", .string(job.product.source)), ("data_level", .string(job.product.dataType)),
@@ -166,7 +230,7 @@ struct ProcessingRoutes: Sendable {
             ("major_version", .int(job.version.major)), ("minor_version", .int(job.version.minor)), ("repointing", .int(job.repointing)),
             ("dependency_hash", .string(job.inputsHash)), ("job_definition", .string(job.algorithm)),
             ("algorithm_version", .string(job.algorithmVersion)), ("attempts", .int(job.attempts)), ("max_attempts", .int(job.maxAttempts)),
-            ("worker_id", .string(job.workerID)), ("created_at", .string(job.createdAt.iso8601)),
+            ("worker_id", .string(includeWorker ? job.workerID : nil)), ("created_at", .string(job.createdAt.iso8601)),
             ("started_at", .string(job.startedAt?.iso8601)), ("stopped_at", .string(job.finishedAt?.iso8601)),
             ("inputs", .array(job.inputNames.map(JSONValue.string))), ("outputs", .array(job.outputs.map(JSONValue.string))),
             ("error", .string(job.error)),

@@ -67,3 +67,23 @@ enum ByteRange {
         return start...end
     }
 }
+
+extension DecodingError {
+    /// What is wrong with a request body, in words a client can act on: the field and the problem.
+    var reason: String {
+        func path(_ context: Context) -> String {
+            context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch self {
+        case .keyNotFound(let key, let context):
+            let parent = path(context)
+            return "the field '\(parent.isEmpty ? key.stringValue : parent + "." + key.stringValue)' is missing"
+        case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
+            return "the field '\(path(context))' is not a \(type)"
+        case .dataCorrupted(let context):
+            return context.codingPath.isEmpty ? "it is not JSON (\(context.debugDescription))" : "the field '\(path(context))' is invalid: \(context.debugDescription)"
+        @unknown default:
+            return "\(self)"
+        }
+    }
+}

@@ -8,6 +8,8 @@ public struct SDCRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The connection the request arrived on.
     public let channel: any Channel
+    /// Who made the request, resolved by ``AuthenticationMiddleware`` for the API's routes; anonymous elsewhere.
+    public var caller: Caller = .anonymous
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = CoreRequestContextStorage(source: source)

@@ -1,4 +1,6 @@
+import Foundation
 import NIOCore
+import NIOPosix
 import SDCCore
 
 /// What the store knows about an object after writing or looking at it.
@@ -55,6 +57,11 @@ public protocol ObjectStore: Sendable {
     /// Streams the object, or the inclusive byte `range` of it.
     func read(_ key: ObjectKey, range: ClosedRange<Int64>?) async throws(StorageError) -> ObjectBody
 
+    /// The object, or the inclusive byte `range` of it, as a region of an open local file, when this store keeps its
+    /// objects in local files, so that a server can send it with `sendfile(2)`; nil when it does not (the default:
+    /// stream with ``read(_:range:)``). Throws like ``read(_:range:)`` for an absent object or a range outside it.
+    func localFileRegion(_ key: ObjectKey, range: ClosedRange<Int64>?) async throws(StorageError) -> LocalFileRegion?
+
     /// Reads the whole object and returns its size and SHA-256 (for verification and recovery).
     func measure(_ key: ObjectKey) async throws(StorageError) -> StoredObject
 
@@ -66,4 +73,42 @@ public protocol ObjectStore: Sendable {
 
     /// Checks a request made to a presigned URL that points at this server's `/objects/` route.
     func verifyPresigned(method: PresignedMethod, key: ObjectKey, expires: String?, signature: String?) throws(URLSigner.Refusal)
+}
+
+extension ObjectStore {
+    /// Objects are not local files: nil, so servers stream with ``read(_:range:)``.
+    public func localFileRegion(_ key: ObjectKey, range: ClosedRange<Int64>?) async throws(StorageError) -> LocalFileRegion? { nil }
+
+    /// Copies an object into a new local file at `path`, streaming with constant memory and writing on NIO's thread
+    /// pool; a failed or short copy leaves no file. Returns the bytes written.
+    @discardableResult
+    public func download(_ key: ObjectKey, to path: String, threadPool: NIOThreadPool = .singleton) async throws -> Int64 {
+        let body = try await read(key, range: nil)
+        return try await writeNewFile(path, from: body, expectedLength: body.length, threadPool: threadPool)
+    }
+}
+
+/// Writes a stream of chunks into a new local file on NIO's thread pool (never blocking a cooperative-pool thread).
+/// On an error, or when `expectedLength` is given and not met, the file is removed. Returns the bytes written.
+@discardableResult
+public func writeNewFile<Chunks: AsyncSequence>(_ path: String, from chunks: Chunks, expectedLength: Int64?,
+                                                threadPool: NIOThreadPool = .singleton) async throws -> Int64 where Chunks.Element == ByteBuffer {
+    let fileIO = NonBlockingFileIO(threadPool: threadPool)
+    do {
+        let written = try await fileIO.withFileHandle(_deprecatedPath: path, mode: .write, flags: .allowFileCreation(posixMode: 0o644)) { handle in
+            var total: Int64 = 0
+            for try await chunk in chunks {
+                try await fileIO.write(fileHandle: handle, toOffset: total, buffer: chunk)
+                total += Int64(chunk.readableBytes)
+            }
+            return total
+        }
+        if let expectedLength, written != expectedLength {
+            throw StorageError.io("writing \(path) ended after \(written) of \(expectedLength) bytes")
+        }
+        return written
+    } catch {
+        try? FileManager.default.removeItem(atPath: path)
+        throw error
+    }
 }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import SDCCore
+import SDCAssembly
+import SDCJobs
 import SDCPipeline
 import SDCServer
 

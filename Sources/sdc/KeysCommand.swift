@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import SDCCatalog
+import SDCAssembly
+import SDCJobs
 import SDCServer
 
 /// `sdc keys`: manage API keys offline, directly in the data center's catalog.

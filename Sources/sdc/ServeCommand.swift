@@ -1,9 +1,12 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SDCAssembly
+import SDCJobs
 import SDCPipeline
 import SDCPortal
 import SDCServer
+import ServiceLifecycle
 
 /// Options naming the data center folder, shared by `serve` and the offline admin commands.
 struct RootOption: ParsableArguments {
@@ -20,6 +23,14 @@ struct PipelineOptions: ParsableArguments {
 
     @Option(help: "Seconds a worker's lease on a job lasts without renewal; a dead worker's job is retried after it.")
     var leaseSeconds: Int64 = 30
+
+    @Option(help: "On SIGTERM/SIGINT, seconds a running job may go on before it is stopped and handed back to the queue.")
+    var shutdownGraceSeconds: Int64 = 30
+
+    func validate() throws {
+        guard JobLimits.leaseSeconds.contains(leaseSeconds) else { throw ValidationError("--lease-seconds must be 1 to 86400") }
+        guard (0...3600).contains(shutdownGraceSeconds) else { throw ValidationError("--shutdown-grace-seconds must be 0 to 3600") }
+    }
 
     func load() throws -> PipelineConfiguration {
         try PipelineConfiguration(folder: pipeline.map { URL(fileURLWithPath: $0) })
@@ -83,7 +94,6 @@ struct ServeCommand: AsyncParsableCommand {
         let pipeline = try pipelineOptions.load()
         let planner = Planner(graph: pipeline.graph, registry: pipeline.registry, catalog: dataCenter.catalog, jobs: dataCenter.jobs,
                               logger: Logger(label: "sdc.planner"))
-        _ = try await dataCenter.recover(logger: logger)
 
         var configuration = ServerConfiguration()
         configuration.host = host
@@ -94,47 +104,42 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.maximumConcurrentRequests = maxConcurrentRequests
         let metrics = ServerMetrics()
         let ingestor = dataCenter.ingestor(listeners: [planner, IngestMetricsListener(metrics: metrics)], logger: logger)
-        let hooks = ProcessingHooks(jobs: dataCenter.jobs) { request in try await planner.reprocess(request) }
+        // Recovered uploads go through the planner too, so that a file stored just before a crash is still processed.
+        _ = try await dataCenter.recover(through: ingestor, logger: logger)
+        let gate = ClaimGate()
+        let hooks = ProcessingHooks(jobs: dataCenter.jobs, gate: gate) { request in try await planner.reprocess(request) }
         let server = DataCenterServer(
             configuration: configuration, ingestor: ingestor, keys: dataCenter.catalog, requestLog: dataCenter.catalog,
             processing: hooks,
-            extensions: [MetricsEndpoint(metrics: metrics, catalog: dataCenter.catalog, jobs: dataCenter.jobs), Portal(dataCenter: dataCenter)],
+            extensions: [MetricsEndpoint(metrics: metrics, catalog: dataCenter.catalog, jobs: dataCenter.jobs),
+                         Portal(catalog: dataCenter.catalog, jobs: dataCenter.jobs, store: dataCenter.store, keys: dataCenter.catalog)],
             logger: logger)
         let address = ListeningAddress()
-        let environment = LocalWorkerEnvironment(ingestor: ingestor, keys: dataCenter.catalog, store: dataCenter.store) {
-            await address.get()
-        }
+        let environment = LocalWorkerEnvironment(ingestor: ingestor) { await address.get() }
         let rootPath = root.url.path
         let host = host
-        let workerCount = max(0, workers)
-        let leaseSeconds = pipelineOptions.leaseSeconds
+        let workers = WorkerPool(count: max(0, workers), jobs: dataCenter.jobs, registry: pipeline.registry, environment: environment,
+                                 leaseSeconds: pipelineOptions.leaseSeconds, shutdownGraceSeconds: pipelineOptions.shutdownGraceSeconds, gate: gate)
         logger.info("pipeline", metadata: ["configuration": "\(pipeline.source.path)", "products": "\(pipeline.graph.products)",
-                                           "workers": "\(workerCount)"])
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                try await server.run { port in
-                    await address.set(publicURL ?? "http://\(host):\(port)")
-                    // Unbuffered, so that a supervising process sees the address at once.
-                    let banner = """
-                        sdc listening on http://\(host):\(port)
-                        web portal:         http://\(host):\(port)/portal
-                        data center folder: \(rootPath)
-                        create an API key:  sdc keys create --root \(rootPath) --scope write
+                                           "workers": "\(workers.workers.count)"])
+        let application = server.application { [publicURL] port in
+            await address.set(publicURL ?? "http://\(host):\(port)")
+            // Unbuffered, so that a supervising process sees the address at once.
+            let banner = """
+                sdc listening on http://\(host):\(port)
+                web portal:         http://\(host):\(port)/portal
+                data center folder: \(rootPath)
+                create an API key:  sdc keys create --root \(rootPath) --scope write
 
-                        """
-                    FileHandle.standardOutput.write(Data(banner.utf8))
-                }
-            }
-            group.addTask { await planner.run() }
-            for index in 0..<workerCount {
-                let worker = Worker(id: "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(index)", jobs: dataCenter.jobs,
-                                    registry: pipeline.registry, environment: environment, leaseSeconds: leaseSeconds)
-                group.addTask { await worker.run() }
-            }
-            // The server returns after SIGTERM/SIGINT; then stop planning and working.
-            try await group.next()
-            group.cancelAll()
+                """
+            FileHandle.standardOutput.write(Data(banner.utf8))
         }
+        // Shutdown runs in reverse order: the workers first (claims stop, running jobs finish or are handed back while
+        // the API still serves their uploads), then the planner, then the server finishes the requests in flight.
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: application), .init(service: planner), .init(service: workers, successTerminationBehavior: .ignore)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     }
 }
 

@@ -1,8 +1,11 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SDCAssembly
+import SDCJobs
 import SDCPipeline
 import SDCServer
+import ServiceLifecycle
 
 /// `sdc worker`: run processing jobs in a separate process.
 struct WorkerCommand: AsyncParsableCommand {
@@ -12,7 +15,8 @@ struct WorkerCommand: AsyncParsableCommand {
         discussion: """
             With --api-key the worker needs nothing but the API: it claims jobs through /api-key/jobs, downloads \
             inputs and uploads products like any client (the key needs write scope). With --root instead it works \
-            directly on a data center folder on this machine. Kill it at any time: its job is retried by another \
+            directly on a data center folder on this machine. SIGTERM lets the running jobs finish within \
+            --shutdown-grace-seconds and hands back the rest at once; after a SIGKILL its job is retried by another \
             worker once the lease expires.
             """
     )
@@ -50,19 +54,18 @@ struct WorkerCommand: AsyncParsableCommand {
             queue = HTTPJobQueue(dataCenter)
             environment = RemoteWorkerEnvironment(dataCenter)
         } else {
-            let dataCenter = try DataCenter(root: URL(fileURLWithPath: root!))
+            let dataCenter = try DataCenter(root: URL(fileURLWithPath: root ?? "."))
             queue = dataCenter.jobs
-            environment = LocalWorkerEnvironment(ingestor: dataCenter.ingestor(), keys: dataCenter.catalog, store: dataCenter.store) { [url] in url }
+            environment = LocalWorkerEnvironment(ingestor: dataCenter.ingestor()) { [url] in url }
         }
-        let leaseSeconds = pipelineOptions.leaseSeconds
-        FileHandle.standardOutput.write(Data("sdc worker \(getpid()) running \(workers) job(s) at a time for \(url)\n".utf8))
-        await withTaskGroup(of: Void.self) { group in
-            for index in 0..<max(1, workers) {
-                let worker = Worker(id: "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(index)", jobs: queue,
-                                    registry: pipeline.registry, environment: environment, leaseSeconds: leaseSeconds)
-                group.addTask { await worker.run() }
-            }
-        }
+        let pool = WorkerPool(count: max(1, workers), jobs: queue, registry: pipeline.registry, environment: environment,
+                              leaseSeconds: pipelineOptions.leaseSeconds, shutdownGraceSeconds: pipelineOptions.shutdownGraceSeconds,
+                              gate: ClaimGate())
+        FileHandle.standardOutput.write(Data("sdc worker \(getpid()) running \(pool.workers.count) job(s) at a time for \(url)\n".utf8))
+        // SIGTERM/SIGINT: claim nothing more, finish (or hand back) the jobs in hand, exit 0.
+        let group = ServiceGroup(configuration: .init(services: [.init(service: pool, successTerminationBehavior: .gracefullyShutdownGroup)], gracefulShutdownSignals: [.sigterm, .sigint],
+                                                      logger: Logger(label: "sdc.worker")))
+        try await group.run()
         try await remote?.shutdown()
     }
 }

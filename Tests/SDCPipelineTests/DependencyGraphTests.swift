@@ -1,3 +1,4 @@
+import SDCJobs
 import Testing
 @testable import SDCPipeline
 import SDCCore

@@ -27,7 +27,7 @@ def write_pipeline(folder: Path, extra_edges: str, extra_algorithms: str) -> Pat
     return folder
 
 
-def external(product: str, mode: str, timeout: int = 120, attempts: int = 2) -> str:
+def external(product: str, mode: str, timeout: int = 120, attempts: int = 2, environment: str = "") -> str:
     instrument, level, descriptor = product.split()
     return f"""
   - product: {{instrument: {instrument}, level: {level}, descriptor: {descriptor}}}
@@ -35,7 +35,7 @@ def external(product: str, mode: str, timeout: int = 120, attempts: int = 2) -> 
     version: "1"
     command: [{sys.executable}, {FIXTURES / 'algorithm.py'}, --mode, {mode}]
     timeout_seconds: {timeout}
-    max_attempts: {attempts}
+    max_attempts: {attempts}{environment}
 """
 
 
@@ -45,12 +45,19 @@ swapi, ancillary, lut-notes, swapi, l1b, sci, SOFT_TRIGGER, DOWNSTREAM
 codice, l0, raw, codice, l1a, all, HARD, DOWNSTREAM
 hit, l0, raw, hit, l1a, all, HARD, DOWNSTREAM
 """
-ALGORITHMS = external("swapi l1b sci", "copy") + external("codice l1a all", "fail") + external("hit l1a all", "slow", attempts=3)
+CREDENTIAL_FILE = "credential.txt"
+
+
+def algorithms(folder: Path) -> str:
+    """The test algorithms; the copy algorithm leaves its job credential in `folder`."""
+    keep_credential = f"\n    environment: {{CREDENTIAL_FILE: {folder / CREDENTIAL_FILE}}}"
+    return (external("swapi l1b sci", "copy", environment=keep_credential) + external("codice l1a all", "fail")
+            + external("hit l1a all", "slow", attempts=3))
 
 
 @pytest.fixture
 def pipeline_server(sdc_bin, tmp_path):
-    folder = write_pipeline(tmp_path / "pipeline", EDGES, ALGORITHMS)
+    folder = write_pipeline(tmp_path / "pipeline", EDGES, algorithms(tmp_path))
     server = SDCServer(sdc_bin, tmp_path / "root", extra_args=["--pipeline", str(folder), "--lease-seconds", "3"])
     yield server
     server.stop()
@@ -88,9 +95,10 @@ def test_external_algorithm_runs_on_arrival_with_lineage(pipeline_server, tmp_pa
     server = pipeline_server
     l1a = "imap_swapi_l1a_sci_20250101_v001.0000.cdf"
     lut = "imap_swapi_lut-notes_20250101_v001.csv"
-    # Both inputs of the same day arrive in quick succession: they are planned as one job, not two.
-    upload(server, tmp_path, l1a, b"level 1a science")
+    # The soft-trigger LUT first: it makes no job while the required L1A is missing; the L1A then makes one job with
+    # both inputs, however far apart the two uploads land (the settling window is unit-tested with a manual clock).
     upload(server, tmp_path, lut, b"lookup table")
+    upload(server, tmp_path, l1a, b"level 1a science")
     done = wait_for(lambda: [j for j in jobs(server, instrument="swapi", data_level="l1b") if j["status"] == "SUCCEEDED"])
     all_jobs = jobs(server, instrument="swapi", data_level="l1b")
     assert len(all_jobs) == 1, all_jobs
@@ -108,10 +116,15 @@ def test_external_algorithm_runs_on_arrival_with_lineage(pipeline_server, tmp_pa
     assert upstream["products"] == [product]
     log = requests.get(f"{server.url}/api-key/processing-logs/{job['id']}", headers={"x-api-key": server.read_key}, timeout=30).text
     assert "algorithm copy: swapi l1b sci 20250101 v001.0001" in log and "wrote imap_swapi_l1b_sci_20250101_v001.0001.cdf" in log
-    # The job's key was withdrawn when it ended.
+    # The algorithm worked with the job's credential, not an API key; it stopped working when the job ended.
     keys = subprocess.run([server.sdc_bin, "keys", "list", "--root", str(server.root)], capture_output=True, text=True).stdout
-    job_key_line = next(line for line in keys.splitlines() if f"job-{job['id']}" in line)
-    assert job_key_line.rstrip().split()[-1] != "-"
+    assert "job-" not in keys
+    credential = (tmp_path / CREDENTIAL_FILE).read_text()
+    assert credential.startswith(f"sdcjob_{job['id']}_")
+    after = requests.get(f"{server.url}/api-key/query", params={"instrument": "swapi"}, headers={"x-api-key": credential}, timeout=30)
+    assert after.status_code == 403 and "lease ended" in after.json()["message"]
+    # A read-only key sees the job but not which worker ran it.
+    assert job["worker_id"] is None
 
 
 def test_failing_algorithm_ends_failed_with_its_log_after_retries(pipeline_server, tmp_path):
@@ -132,15 +145,17 @@ def test_failing_algorithm_ends_failed_with_its_log_after_retries(pipeline_serve
 @pytest.mark.parametrize("mode", ["api", "folder"])
 def test_killed_worker_job_completes_exactly_once(sdc_bin, tmp_path, mode):
     """A separate worker (through the API with a key, or on the data center folder) is SIGKILLed mid-job."""
-    folder = write_pipeline(tmp_path / "pipeline", EDGES, ALGORITHMS)
+    folder = write_pipeline(tmp_path / "pipeline", EDGES, algorithms(tmp_path))
     server = SDCServer(sdc_bin, tmp_path / "root", extra_args=["--pipeline", str(folder), "--workers", "0"])
     try:
         upload(server, tmp_path, "imap_hit_l0_raw_20250101_v001.0000.pkts", b"hit packets")
         access = ["--api-key", server.write_key] if mode == "api" else ["--root", str(server.root)]
         worker_args = [sdc_bin, "worker", "--url", server.url, *access, "--pipeline", str(folder), "--lease-seconds", "3"]
-        first = subprocess.Popen(worker_args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "SLOW_SECONDS": "8"})
+        started = tmp_path / "started"
+        first = subprocess.Popen(worker_args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                 env={**os.environ, "SLOW_SECONDS": "8", "STARTED_MARKER": str(started)})
         running = wait_for(lambda: [j for j in jobs(server, instrument="hit") if j["status"] == "RUNNING"])
-        time.sleep(2)
+        wait_for(started.exists)  # the algorithm itself is running, not just the claim
         first.send_signal(signal.SIGKILL)
         first.wait()
         # The algorithm the dead worker started may still finish its upload; either way there is one product.
@@ -255,3 +270,30 @@ def test_jobs_cli_lists_and_shows(pipeline_server, tmp_path):
                            capture_output=True, text=True).stdout
     assert "succeeded" in shown and "imap_swapi_l1a_sci_20250103_v001.0000.cdf" in shown
     assert "imap/swapi/l1b/2025/01/imap_swapi_l1b_sci_20250103_v001.0001.cdf" in shown
+
+
+def test_sigterm_hands_a_running_job_back_after_the_grace_period(sdc_bin, tmp_path):
+    """Graceful shutdown: no new claims, the running job gets --shutdown-grace-seconds, then goes back to the queue at
+    once (attempt not counted) instead of waiting for its lease to expire; the server exits 0."""
+    folder = write_pipeline(tmp_path / "pipeline", EDGES, algorithms(tmp_path))
+    started = tmp_path / "started"
+    os.environ["STARTED_MARKER"] = str(started)
+    os.environ["SLOW_SECONDS"] = "60"
+    try:
+        server = SDCServer(sdc_bin, tmp_path / "root", extra_args=["--pipeline", str(folder), "--shutdown-grace-seconds", "1",
+                                                                    "--lease-seconds", "600"])
+    finally:
+        del os.environ["STARTED_MARKER"], os.environ["SLOW_SECONDS"]
+    try:
+        upload(server, tmp_path, "imap_hit_l0_raw_20250101_v001.0000.pkts", b"hit packets")
+        running = wait_for(lambda: [j for j in jobs(server, instrument="hit") if j["status"] == "RUNNING"])
+        wait_for(started.exists)
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(timeout=60) == 0
+    finally:
+        server.stop()
+    shown = subprocess.run([sdc_bin, "jobs", "show", "--root", str(server.root), str(running[0]["id"])], capture_output=True, text=True)
+    assert shown.returncode == 0, shown.stderr
+    assert f"job {running[0]['id']}: queued" in shown.stdout and "attempts:  0 of 3" in shown.stdout
+    log = subprocess.run([sdc_bin, "jobs", "logs", "--root", str(server.root), str(running[0]["id"])], capture_output=True, text=True).stdout
+    assert "handed back" in log and "did not finish within 1 s" in log

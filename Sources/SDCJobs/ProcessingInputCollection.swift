@@ -5,7 +5,7 @@ import SDCCore
 /// The inputs of a job as imap-data-access's `ProcessingInputCollection` serializes them (pipeline.md §3.1):
 /// a JSON array of `{"type": ..., "files": [bare names]}` groups, Python `json.dumps` spacing.
 public struct ProcessingInputCollection: Sendable, Hashable {
-    public struct Group: Sendable, Hashable {
+    public struct Group: Sendable, Hashable, Decodable {
         /// `science`, `ancillary`, `spice`, `spin` or `repoint`.
         public var type: String
         public var files: [String]
@@ -22,13 +22,10 @@ public struct ProcessingInputCollection: Sendable, Hashable {
         self.groups = groups
     }
 
-    /// Parses the serialized form.
+    /// Parses the serialized form; nil when it is not an array of `{"type", "files"}` groups.
     public init?(json: String) {
-        guard let array = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] else { return nil }
-        groups = array.compactMap { object in
-            guard let type = object["type"] as? String, let files = object["files"] as? [String] else { return nil }
-            return Group(type: type, files: files)
-        }
+        guard let groups = try? JSONDecoder().decode([Group].self, from: Data(json.utf8)) else { return nil }
+        self.groups = groups
     }
 
     /// Adds files to the group of `type` for one upstream node (a type may repeat, once per descriptor).
@@ -46,7 +43,7 @@ public struct ProcessingInputCollection: Sendable, Hashable {
 
     /// The IMAP SDC's dependency hash: the first 8 hex digits of the SHA-256 of the serialized collection.
     public var hash: String {
-        String(SHA256.hash(data: Array(json.utf8)).map { String(format: "%02x", $0) }.joined().prefix(8))
+        String(SHA256.hash(data: Array(json.utf8)).hexString.prefix(8))
     }
 
     /// The group type of a cataloged file.

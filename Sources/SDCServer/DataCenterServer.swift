@@ -4,45 +4,7 @@ import Logging
 import SDCCatalog
 import SDCCore
 import SDCIngest
-import SDCPipeline
-import SDCStorage
-
-/// The embedded data center in one folder: `catalog.sqlite` (files, keys, requests), `jobs.sqlite` (processing jobs
-/// and lineage), `objects/` (the store) and `url-signing.key` (the secret for presigned URLs).
-public struct DataCenter: Sendable {
-    public let root: URL
-    public let catalog: SQLiteCatalog
-    public let jobs: SQLiteJobStore
-    public let store: FileSystemObjectStore
-
-    /// Opens (creating if needed) the data center in `root`.
-    public init(root: URL) throws {
-        self.root = root
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        catalog = try SQLiteCatalog(path: root.appendingPathComponent("catalog.sqlite").path)
-        jobs = try SQLiteJobStore(path: root.appendingPathComponent("jobs.sqlite").path)
-        let signer = try URLSigner.loadOrCreate(at: root.appendingPathComponent("url-signing.key").path)
-        store = try FileSystemObjectStore(root: root.appendingPathComponent("objects").path, signer: signer)
-    }
-
-    /// The ingest path over this catalog and store.
-    public func ingestor(listeners: [any IngestListener] = [], logger: Logger = Logger(label: "sdc.ingest")) -> Ingestor {
-        Ingestor(catalog: catalog, store: store, listeners: listeners, logger: logger)
-    }
-
-    /// Makes the catalog and the store agree after an unclean stop (see ``Ingestor/recover(removingTemporaryFiles:)``).
-    public func recover(logger: Logger) async throws -> RecoveryReport {
-        let store = store
-        let report = try await ingestor(logger: logger).recover(removingTemporaryFiles: { try store.removeIncompleteUploads() })
-        if report != RecoveryReport() {
-            logger.notice("recovered after an unclean stop", metadata: [
-                "completed": "\(report.completed)", "abandoned": "\(report.abandoned)",
-                "temporary_files_removed": "\(report.temporaryFilesRemoved)",
-            ])
-        }
-        return report
-    }
-}
+import SDCJobs
 
 /// The HTTP server of a data center.
 public struct DataCenterServer: Sendable {
@@ -72,6 +34,7 @@ public struct DataCenterServer: Sendable {
         let router = Router(context: SDCRequestContext.self)
         router.add(middleware: RequestLogMiddleware(logger: logger))
         router.add(middleware: LoadSheddingMiddleware(limit: configuration.maximumConcurrentRequests))
+        //router.add(middleware: UnknownRouteMiddleware())
         for serverExtension in extensions { serverExtension.addMiddleware(to: router) }
         router.get("health/live") { _, _ in Response.json(#"{"status": "ok"}"#) }
         let ingestor = ingestor
@@ -84,11 +47,13 @@ public struct DataCenterServer: Sendable {
             }
         }
         let routes = APIRoutes(configuration: configuration, ingestor: ingestor, keys: keys, requestLog: requestLog, processing: processing)
+        let authenticator = Authenticator(keys: keys, jobs: processing?.jobs)
         for family in RouteFamily.allCases {
-            let group = family == .open ? router.group() : router.group(RouterPath(family.rawValue))
-            routes.register(on: group, family: family)
+            let group = (family == .open ? router.group() : router.group(RouterPath(family.rawValue)))
+                .add(middleware: AuthenticationMiddleware(family: family, authenticator: authenticator))
+            routes.register(on: group)
             if let processing {
-                ProcessingRoutes(jobs: processing.jobs, keys: keys).register(on: group, family: family)
+                ProcessingRoutes(jobs: processing.jobs, gate: processing.gate).register(on: group)
             }
         }
         routes.registerPresigned(on: router)
@@ -110,11 +75,14 @@ public struct DataCenterServer: Sendable {
 /// What the API needs from the pipeline.
 public struct ProcessingHooks: Sendable {
     public let jobs: any JobStore
-    /// Acts on a recorded reprocess request; returns the jobs created.
-    public let reprocess: @Sendable (ReprocessRequest) async throws -> [Job]
+    /// Closed when the data center shuts down; the job API then refuses claims.
+    public let gate: ClaimGate
+    /// Accepts a recorded reprocess request for planning; returns how many product-days it covers.
+    public let reprocess: @Sendable (ReprocessRequest) async throws -> Int
 
-    public init(jobs: any JobStore, reprocess: @escaping @Sendable (ReprocessRequest) async throws -> [Job]) {
+    public init(jobs: any JobStore, gate: ClaimGate, reprocess: @escaping @Sendable (ReprocessRequest) async throws -> Int) {
         self.jobs = jobs
+        self.gate = gate
         self.reprocess = reprocess
     }
 }
