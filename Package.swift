@@ -132,7 +132,7 @@ let package = Package(
         .testTarget(name: "SDCCatalogTests", dependencies: ["SDCCatalog"]),
         .testTarget(name: "SDCStorageTests", dependencies: ["SDCStorage", "SDCCore", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "SDCServerTests", dependencies: [
-            "SDCServer", "SDCIngest", "SDCAssembly",
+            "SDCServer", "SDCIngest", "SDCAssembly", "SDCJobs",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),

@@ -5,8 +5,10 @@ import HummingbirdTesting
 import NIOCore
 import SDCCatalog
 import SDCCore
+import SDCAssembly
 import SDCIngest
 import SDCServer
+import Synchronization
 import Testing
 
 /// A data center in a temporary folder with a write, a read and an admin key.
@@ -168,25 +170,52 @@ struct ServerTests {
     }
 }
 
+/// Remembers every file the ingest path announces.
+final class RecordingListener: IngestListener {
+    let keys = Mutex<[String]>([])
+    func didIngest(_ record: CatalogRecord) async { keys.withLock { $0.append(record.key) } }
+}
+
 struct RecoveryTests {
-    @Test func recoveryCatalogsCompleteObjectsAndReleasesTheRest() async throws {
+    /// The identity of a process of this host that has ended.
+    static func endedProcess() throws -> ProcessIdentity {
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/bin/true")
+        try child.run()
+        child.waitUntilExit()
+        return ProcessIdentity(host: ProcessIdentity.current.host, pid: child.processIdentifier)
+    }
+
+    @Test func recoveryCatalogsAndAnnouncesCompleteObjectsOfEndedProcessesAndLeavesLiveUploadsAlone() async throws {
         let t = try await TestDataCenter()
         defer { t.remove() }
         let complete = try IMAPFileName.parse("imap_swe_l1a_sci_20240105_v001.0000.cdf")
         let partial = try IMAPFileName.parse("imap_swe_l1a_sci_20240106_v001.0000.cdf")
-        // Simulate a crash after the object was published but before it was cataloged, and one before publication.
-        try await t.dataCenter.catalog.reserve(complete, staleAfter: 3600)
-        try await t.dataCenter.catalog.reserve(partial, staleAfter: 3600)
+        let inFlight = try IMAPFileName.parse("imap_swe_l1a_sci_20240107_v001.0000.cdf")
+        // A process that died after publishing one object but before cataloging it, and before publishing another;
+        // and an upload in flight in this (live) process, as another replica's would be.
+        let dead = try Self.endedProcess()
+        try await t.dataCenter.catalog.reserve(complete, staleAfter: 3600, owner: dead)
+        try await t.dataCenter.catalog.reserve(partial, staleAfter: 3600, owner: dead)
+        try await t.dataCenter.catalog.reserve(inFlight, staleAfter: 3600)
         let objectPath = t.dataCenter.store.path(of: try .init(complete.key))
         try FileManager.default.createDirectory(atPath: (objectPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try Data("complete".utf8).write(to: URL(fileURLWithPath: objectPath))
-        FileManager.default.createFile(atPath: t.dataCenter.store.root + "/.incoming/dead.part", contents: Data([1]))
+        let incoming = t.dataCenter.store.root + "/.incoming/"
+        FileManager.default.createFile(atPath: incoming + "\(dead.pid)_X_\(dead.host).part", contents: Data([1]))
+        let livePart = incoming + "\(getpid())_Y_\(dead.host).part"
+        FileManager.default.createFile(atPath: livePart, contents: Data([1]))
 
-        let report = try await t.dataCenter.recover(logger: .init(label: "test"))
+        let listener = RecordingListener()
+        let report = try await t.dataCenter.recover(through: t.dataCenter.ingestor(listeners: [listener]), logger: .init(label: "test"))
         #expect(report.completed == [complete.key] && report.abandoned == [partial.key] && report.temporaryFilesRemoved == 1)
         let record = try #require(try await t.dataCenter.catalog.record(forKey: complete.key))
         #expect(record.size == 8 && record.sha256 == "eebbf6457e46a7f63acdf9b97390f790ba443d60cfa44b607da7e5c40aa1cc1d")
-        #expect(try await t.dataCenter.catalog.reservedKeys().isEmpty)
         #expect(try await t.dataCenter.catalog.record(forKey: partial.key) == nil)
+        // The recovered file reached the listeners (the pipeline plans it like any arrival).
+        #expect(listener.keys.withLock { $0 } == [complete.key])
+        // The live upload keeps its reservation and its temporary file.
+        #expect(try await t.dataCenter.catalog.reservedKeys() == [inFlight.key])
+        #expect(FileManager.default.fileExists(atPath: livePart))
     }
 }

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import NIOCore
+import SDCCore
 import Testing
 @testable import SDCStorage
 
@@ -114,12 +115,25 @@ struct FileSystemObjectStoreTests {
         #expect(t.files().isEmpty)
     }
 
-    @Test func leftoverPartFilesAreInvisibleAndRemoved() async throws {
+    @Test func onlyTheLeftoversOfEndedProcessesOrOldOnesAreRemoved() async throws {
         let t = try TemporaryStore()
-        FileManager.default.createFile(atPath: t.folder.path + "/.incoming/crashed.part", contents: Data([1, 2]))
+        // A process of this host that has ended (a child that exited), this live process, and an old unnamed leftover.
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/bin/true")
+        try child.run()
+        child.waitUntilExit()
+        let host = ProcessIdentity.current.host
+        let incoming = t.folder.path + "/.incoming/"
+        let dead = incoming + "\(child.processIdentifier)_A_\(host).part", live = incoming + "\(getpid())_B_\(host).part"
+        let old = incoming + "crashed.part"
+        for path in [dead, live, old] { FileManager.default.createFile(atPath: path, contents: Data([1, 2])) }
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -7200)], ofItemAtPath: old)
         #expect(try await t.store.size(of: key) == nil)
-        #expect(try t.store.removeIncompleteUploads() == 1)
-        #expect(t.files().isEmpty)
+        #expect(try t.store.removeIncompleteUploads(olderThan: 3600) == 2)
+        #expect(!FileManager.default.fileExists(atPath: dead) && !FileManager.default.fileExists(atPath: old))
+        // Another live process's upload in flight is left alone, until it is older than the lifetime.
+        #expect(FileManager.default.fileExists(atPath: live))
+        #expect(try t.store.removeIncompleteUploads(olderThan: 0) == 1)
     }
 
     @Test func rangesOutsideTheObjectAreRefused() async throws {
