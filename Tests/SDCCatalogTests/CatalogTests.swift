@@ -167,8 +167,26 @@ struct CatalogIngestTests {
     @Test func staleReservationsAreTakenOver() async throws {
         let t = try TemporaryCatalog()
         let file = try IMAPFileName.parse("imap_mag_l1b-cal_20250101_v001.cdf")
+        func startedAt() async throws -> Int64? {
+            try await t.catalog.pool.read { db in
+                try Int64.fetchOne(db, sql: "SELECT started_at FROM pending_uploads WHERE file_path = ?", arguments: [file.key])
+            }
+        }
+        // An upload that started two hours ago and never finished (its process died).
+        let twoHoursAgo = UTCTime.now.secondsSince1970 - 7200
+        try await t.catalog.pool.write { db in
+            try db.execute(sql: "INSERT INTO pending_uploads (file_path, started_at) VALUES (?, ?)", arguments: [file.key, twoHoursAgo])
+        }
+        // Younger than the three hours a reservation lives here: it is still in flight, and is not taken over.
+        await #expect(throws: CatalogError.alreadyExists(key: file.key)) { try await t.catalog.reserve(file, staleAfter: 3 * 3600) }
+        #expect(try await startedAt() == twoHoursAgo)
+        // Older than the hour a reservation lives here: it is taken over, and the key is reserved afresh.
         try await t.catalog.reserve(file, staleAfter: 3600)
-        try await t.catalog.reserve(file, staleAfter: 0)
+        let renewed = try #require(try await startedAt())
+        #expect(renewed >= UTCTime.now.secondsSince1970 - 60)
+        #expect(try await t.catalog.reservedKeys() == [file.key])
+        // The new reservation is fresh in turn: a second upload of the same name is refused.
+        await #expect(throws: CatalogError.alreadyExists(key: file.key)) { try await t.catalog.reserve(file, staleAfter: 3600) }
     }
 
     @Test func migratedDatabaseUsesWAL() async throws {
@@ -191,8 +209,27 @@ struct APIKeyTests {
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM api_keys WHERE key_hash = ? OR key_prefix = ?", arguments: [secret, secret])
         }
         #expect(storedSecrets == 0)
-        let raw = try Data(contentsOf: URL(fileURLWithPath: t.catalog.path))
-        #expect(raw.range(of: Data(secret.utf8)) == nil)
+        // In WAL mode a fresh row sits in `-wal`, not in the main file: look through every file of the database. A
+        // plaintext written the same way is found there, so the search would catch a stored key.
+        let canary = "plaintext-canary-\(UUID().uuidString)"
+        try await t.catalog.pool.write { db in
+            try db.execute(sql: "CREATE TABLE canary (value TEXT)")
+            try db.execute(sql: "INSERT INTO canary (value) VALUES (?)", arguments: [canary])
+        }
+        let files = try databaseFiles(of: t)
+        #expect(files.contains { $0.hasSuffix("-wal") })
+        #expect(try files.contains { try Data(contentsOf: URL(fileURLWithPath: $0)).range(of: Data(canary.utf8)) != nil })
+        for file in files {
+            #expect(try Data(contentsOf: URL(fileURLWithPath: file)).range(of: Data(secret.utf8)) == nil, "\(file) holds the key")
+        }
+    }
+
+    /// The paths of every file the catalog's database is made of: the main file, `-wal` and `-shm`.
+    func databaseFiles(of t: TemporaryCatalog) throws -> [String] {
+        let name = URL(fileURLWithPath: t.catalog.path).lastPathComponent
+        return try FileManager.default.contentsOfDirectory(atPath: t.directory.path)
+            .filter { $0.hasPrefix(name) }
+            .map { t.directory.appendingPathComponent($0).path }
     }
 
     @Test func revokedKeysNoLongerAuthenticate() async throws {
