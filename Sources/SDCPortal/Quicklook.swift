@@ -51,7 +51,7 @@ enum Quicklook {
             } else {
                 guard case .int64(let raw) = try reader.values(of: timeVariable) else { continue }
                 let start = raw.first { $0 != TT2000.fillValue && $0 != TT2000.padValue } ?? 0
-                time = (raw.map { $0 == TT2000.fillValue || $0 == TT2000.padValue ? nil : Double($0 &- start) / 1e9 }, start)
+                time = (raw.map { $0 == TT2000.fillValue || $0 == TT2000.padValue ? nil : PlotMath.seconds(from: start, to: $0) }, start)
                 timeCache[dependName] = time
             }
             let values = doubles(try reader.values(of: variable))
@@ -129,7 +129,7 @@ struct PlotRenderer {
         if points.count > columns * 2 {
             var buckets = [(min: (Double, Double)?, max: (Double, Double)?)](repeating: (nil, nil), count: columns)
             for point in points {
-                let column = min(columns - 1, Int((point.0 - xRange.lowerBound) / (xRange.upperBound - xRange.lowerBound) * Double(columns)))
+                let column = PlotMath.bucket(PlotMath.fraction(point.0, in: xRange), count: columns)
                 if buckets[column].min.map({ point.1 < $0.1 }) ?? true { buckets[column].min = point }
                 if buckets[column].max.map({ point.1 > $0.1 }) ?? true { buckets[column].max = point }
             }
@@ -156,36 +156,36 @@ struct PlotRenderer {
         let columns = min(200, series.times.count)
         let rows = min(64, bins)
         guard let xRange = range(series.times.compactMap { $0 }) else { return empty(series) }
-        var sums = [Double](repeating: 0, count: columns * rows)
-        var counts = [Int](repeating: 0, count: columns * rows)
-        var points = 0
-        for (record, time) in series.times.enumerated() {
-            guard let time else { continue }
-            let column = min(columns - 1, Int((time - xRange.lowerBound) / max(xRange.upperBound - xRange.lowerBound, 1e-9) * Double(columns)))
-            for bin in 0..<bins {
-                let value = series.values[record * bins + bin]
-                guard isValid(value, fill: series.fill) else { continue }
-                let cell = column * rows + min(rows - 1, bin * rows / bins)
-                sums[cell] += value
-                counts[cell] += 1
-                points += 1
+        /// Calls `body` with each valid value and the index of its cell.
+        func forEachValidValue(_ body: (_ value: Double, _ cell: Int) -> Void) {
+            for (record, time) in series.times.enumerated() {
+                guard let time else { continue }
+                let column = PlotMath.bucket(PlotMath.fraction(time, in: xRange), count: columns)
+                for bin in 0..<bins where isValid(series.values[record * bins + bin], fill: series.fill) {
+                    body(series.values[record * bins + bin], column * rows + min(rows - 1, bin * rows / bins))
+                }
             }
         }
-        let means = zip(sums, counts).map { $1 > 0 ? $0 / Double($1) : Double.nan }
-        guard let valueRange = range(means.filter { !$0.isNaN }) else { return empty(series) }
+        // Cell means in two passes: count, then add each value divided by its cell's count, so that a sum of values
+        // near the largest Double does not overflow (rounding can still pass it by an ulp: the means are clamped).
+        var counts = [Int](repeating: 0, count: columns * rows)
+        forEachValidValue { _, cell in counts[cell] += 1 }
+        var means = [Double](repeating: 0, count: columns * rows)
+        forEachValidValue { value, cell in means[cell] += value / Double(counts[cell]) }
+        means = means.map { min(max($0, -.greatestFiniteMagnitude), .greatestFiniteMagnitude) }
+        let points = counts.reduce(0, +)
+        guard let valueRange = range(zip(means, counts).compactMap { $1 > 0 ? $0 : nil }) else { return empty(series) }
         let cellWidth = plotWidth / Double(columns), cellHeight = plotHeight / Double(rows)
-        var cells = ""
+        var rectangles = ""
         for column in 0..<columns {
-            for row in 0..<rows {
-                let mean = means[column * rows + row]
-                guard !mean.isNaN else { continue }
-                let level = (mean - valueRange.lowerBound) / (valueRange.upperBound - valueRange.lowerBound)
-                cells += "<rect class=\"cell\" x=\"\(format(left + Double(column) * cellWidth))\" y=\"\(format(top + plotHeight - Double(row + 1) * cellHeight))\" width=\"\(format(cellWidth + 0.5))\" height=\"\(format(cellHeight + 0.5))\" fill=\"\(color(level))\"/>"
+            for row in 0..<rows where counts[column * rows + row] > 0 {
+                let level = PlotMath.fraction(means[column * rows + row], in: valueRange)
+                rectangles += "<rect class=\"cell\" x=\"\(format(left + Double(column) * cellWidth))\" y=\"\(format(top + plotHeight - Double(row + 1) * cellHeight))\" width=\"\(format(cellWidth + 0.5))\" height=\"\(format(cellHeight + 0.5))\" fill=\"\(color(level))\"/>"
             }
         }
         let colorScale: HTML = "<text x=\"\(format(width - right))\" y=\"\(format(top - 8))\" text-anchor=\"end\" font-size=\"11\">colour: \(label(series)) \(format(valueRange.lowerBound)) … \(format(valueRange.upperBound))</text>"
         return frame(series, points: points, xRange: xRange, yRange: 0...Double(bins), yLabel: "bin",
-                     content: "\(HTML(trusted: cells))\(colorScale)")
+                     content: "\(HTML(trusted: rectangles))\(colorScale)")
     }
 
     private func label(_ series: Quicklook.Series) -> String {
@@ -201,19 +201,18 @@ struct PlotRenderer {
         var ticks = ""
         for step in 0...4 {
             let fraction = Double(step) / 4
-            let time = xRange.lowerBound + fraction * (xRange.upperBound - xRange.lowerBound)
-            let instant = series.startTT2000 &+ Int64(time * 1e9)
+            let instant = PlotMath.instant(series.startTT2000, plus: PlotMath.interpolate(fraction, in: xRange))
             let stamp = TT2000.utc(instant).iso8601(fractionDigits: 0)
             let clock = String(stamp.split(separator: "T").last ?? "")
             let xPosition = left + fraction * plotWidth
             ticks += "<line x1=\"\(format(xPosition))\" y1=\"\(format(top + plotHeight))\" x2=\"\(format(xPosition))\" y2=\"\(format(top + plotHeight + 4))\" stroke=\"#333\"/>"
             ticks += "<text x=\"\(format(xPosition))\" y=\"\(format(top + plotHeight + 16))\" text-anchor=\"middle\" font-size=\"10\">\(clock)</text>"
-            let value = yRange.lowerBound + fraction * (yRange.upperBound - yRange.lowerBound)
+            let value = PlotMath.interpolate(fraction, in: yRange)
             let yPosition = top + plotHeight - fraction * plotHeight
             ticks += "<line x1=\"\(format(left - 4))\" y1=\"\(format(yPosition))\" x2=\"\(format(left))\" y2=\"\(format(yPosition))\" stroke=\"#333\"/>"
             ticks += "<text x=\"\(format(left - 6))\" y=\"\(format(yPosition + 3))\" text-anchor=\"end\" font-size=\"10\">\(format(value))</text>"
         }
-        let day = TT2000.utc(series.startTT2000 &+ Int64(xRange.lowerBound * 1e9)).iso8601(fractionDigits: 0).prefix(10)
+        let day = TT2000.utc(PlotMath.instant(series.startTT2000, plus: xRange.lowerBound)).iso8601(fractionDigits: 0).prefix(10)
         return """
             <svg xmlns="http://www.w3.org/2000/svg" class="plot" id="plot-\(series.name)" data-variable="\(series.name)" \
             data-points="\(points)" width="\(format(width))" height="\(format(height))" viewBox="0 0 \(format(width)) \(format(height))">
@@ -228,13 +227,11 @@ struct PlotRenderer {
     }
 
     private func x(_ time: Double, _ range: ClosedRange<Double>) -> Double {
-        let span = range.upperBound - range.lowerBound
-        return left + (span > 0 ? (time - range.lowerBound) / span : 0.5) * plotWidth
+        left + PlotMath.fraction(time, in: range) * plotWidth
     }
 
     private func y(_ value: Double, _ range: ClosedRange<Double>) -> Double {
-        let span = range.upperBound - range.lowerBound
-        return top + plotHeight - (span > 0 ? (value - range.lowerBound) / span : 0.5) * plotHeight
+        top + plotHeight - PlotMath.fraction(value, in: range) * plotHeight
     }
 
     private func range(_ values: [Double]) -> ClosedRange<Double>? {
@@ -263,5 +260,53 @@ struct PlotRenderer {
         let (a, b) = (stops[index], stops[index + 1])
         func channel(_ p: Double, _ q: Double) -> Int { Int((p + (q - p) * t).rounded()) }
         return "rgb(\(channel(a.0, b.0)),\(channel(a.1, b.1)),\(channel(a.2, b.2)))"
+    }
+}
+
+/// Plot arithmetic on values read from a file, in forms that cannot trap or overflow whatever the file holds: every
+/// conversion from floating point is checked, every division has a non-zero divisor.
+enum PlotMath {
+    /// Where `value` lies between the ends of `range`: 0 at the lower end, 1 at the upper end, 0.5 when the range is a
+    /// single value. Both ends are halved first, so that a range spanning more than `Double.greatestFiniteMagnitude`
+    /// (from -1e308 to 1e308, say) does not overflow to infinity.
+    static func fraction(_ value: Double, in range: ClosedRange<Double>) -> Double {
+        let span = range.upperBound / 2 - range.lowerBound / 2
+        guard span > 0 else { return 0.5 }
+        return (value / 2 - range.lowerBound / 2) / span
+    }
+
+    /// The value a `fraction` of the way along `range`; a weighted sum, so that it cannot overflow either.
+    static func interpolate(_ fraction: Double, in range: ClosedRange<Double>) -> Double {
+        range.lowerBound * (1 - fraction) + range.upperBound * fraction
+    }
+
+    /// Which of `count` equal buckets a `fraction` from 0 to 1 falls in; values beyond either end (and NaN) go to the
+    /// nearest end bucket.
+    static func bucket(_ fraction: Double, count: Int) -> Int {
+        let scaled = fraction * Double(count)
+        guard scaled >= 0 else { return 0 }
+        guard scaled < Double(count) else { return count - 1 }
+        return Int(scaled)
+    }
+
+    /// Seconds from the TT2000 instant `start` to `instant`, exact to the nanosecond unless the difference overflows.
+    static func seconds(from start: Int64, to instant: Int64) -> Double {
+        let (difference, overflow) = instant.subtractingReportingOverflow(start)
+        return (overflow ? Double(instant) - Double(start) : Double(difference)) / 1e9
+    }
+
+    /// The TT2000 instant `seconds` after `start`, saturating at the ends of `Int64`.
+    static func instant(_ start: Int64, plus seconds: Double) -> Int64 {
+        let nanoseconds = (seconds * 1e9).rounded()
+        let offset: Int64
+        if nanoseconds >= 0x1p63 {
+            offset = .max
+        } else if nanoseconds >= -0x1p63 {
+            offset = Int64(nanoseconds)
+        } else {
+            offset = .min  // below the range, or NaN
+        }
+        let (sum, overflow) = start.addingReportingOverflow(offset)
+        return overflow ? (offset > 0 ? .max : .min) : sum
     }
 }
