@@ -1,5 +1,5 @@
 import SDCCatalog
-import SDCPipeline
+import SDCJobs
 
 /// What the operations dashboard shows.
 struct DashboardData: Sendable {

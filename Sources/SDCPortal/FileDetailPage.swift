@@ -1,6 +1,6 @@
 import SDCCatalog
 import SDCCore
-import SDCPipeline
+import SDCJobs
 
 /// What the file page shows besides the record: the jobs that made the file, its inputs and the products made from it.
 struct FileLineage: Sendable {
@@ -80,10 +80,12 @@ enum JobPage {
         return "\(seconds) s"
     }
 
-    /// Seconds from start to finish of the last attempt.
+    /// Seconds from start to finish of the last attempt; nil when either is unknown or the times are too far apart
+    /// for an `Int64` (a damaged row).
     static func duration(_ job: Job) -> Int64? {
         guard let started = job.startedAt, let finished = job.finishedAt else { return nil }
-        return finished.secondsSince1970 - started.secondsSince1970
+        let (seconds, overflow) = finished.secondsSince1970.subtractingReportingOverflow(started.secondsSince1970)
+        return overflow ? nil : seconds
     }
 
     /// The job's inputs and outputs this visitor may see, and how many in all.

@@ -4,7 +4,7 @@ import Prometheus
 import SDCCatalog
 import SDCCore
 import SDCIngest
-import SDCPipeline
+import SDCJobs
 import SDCServer
 import Synchronization
 
@@ -27,6 +27,7 @@ public final class ServerMetrics: Sendable {
     }
 
     /// Counts one HTTP request; `route` is the matched route pattern (not the raw path, to bound the label values).
+    /// Byte counts come from `Content-Length` headers: negative ones count as 0 (a counter only goes up).
     func requestFinished(route: String, method: String, status: Int, duration: Duration, bytesIn: Int, bytesOut: Int) {
         let labels = [("route", route), ("method", method), ("status", String(status))]
         registry.makeCounter(descriptor: descriptor("http", "requests", "total", "HTTP requests by route, method and status."), labels: labels).increment()
@@ -34,9 +35,9 @@ public final class ServerMetrics: Sendable {
                                        labels: [("route", route)], buckets: requestDuration).record(duration)
         let routeLabel = [("route", route)]
         registry.makeCounter(descriptor: descriptor("http", "request", "bytes_total", "Request body bytes received, by route."),
-                             labels: routeLabel).increment(by: Int64(bytesIn))
+                             labels: routeLabel).increment(by: Int64(max(0, bytesIn)))
         registry.makeCounter(descriptor: descriptor("http", "response", "bytes_total", "Response body bytes sent, by route."),
-                             labels: routeLabel).increment(by: Int64(bytesOut))
+                             labels: routeLabel).increment(by: Int64(max(0, bytesOut)))
     }
 
     /// Counts an ingested file by instrument and level (`none` for files without them).
@@ -65,12 +66,12 @@ public final class ServerMetrics: Sendable {
             finished += try await jobs.jobs(matching: JobFilter(status: status, limit: 500))
         }
         for job in newlyFinished(finished) {
-            guard let started = job.startedAt, let ended = job.finishedAt else { continue }
+            guard let seconds = JobPage.duration(job) else { continue }
             registry.makeValueHistogram(
                 descriptor: descriptor("pipeline", "job_duration", "seconds", "Duration of the last attempt of finished jobs."),
                 labels: [("instrument", job.product.source), ("level", job.product.dataType), ("status", job.status.rawValue)],
                 buckets: jobDurationBuckets
-            ).record(Double(ended.secondsSince1970 - started.secondsSince1970))
+            ).record(Double(seconds))
         }
     }
 
@@ -82,7 +83,10 @@ public final class ServerMetrics: Sendable {
                 observed[job.id] = finished.secondsSince1970
                 fresh.append(job)
             }
-            if let newest = observed.values.max() { observed = observed.filter { $0.value >= newest - 3600 } }
+            if let newest = observed.values.max() {
+                let (cutoff, overflow) = newest.subtractingReportingOverflow(3600)
+                observed = observed.filter { overflow || $0.value >= cutoff }
+            }
             return fresh
         }
     }
