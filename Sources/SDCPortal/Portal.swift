@@ -1,10 +1,11 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import NIOPosix
 import SDCCatalog
 import SDCCDF
 import SDCCore
-import SDCPipeline
+import SDCJobs
 import SDCServer
 import SDCStorage
 
@@ -12,28 +13,32 @@ import SDCStorage
 /// operations dashboard, sign-in with an API key and, for admin keys, key management.
 ///
 /// Visibility follows the API: anonymous visitors see released files only; a signed-in key sees unreleased ones.
+///
+/// The portal depends only on the catalog, job, store and key protocols, so that any backend behind them serves it.
 public struct Portal: ServerExtension {
-    let catalog: SQLiteCatalog
+    let catalog: any FileCatalog & CatalogBrowsing
     let jobs: any JobStore
-    let store: FileSystemObjectStore
+    let store: any ObjectStore
     let keys: any APIKeyStore
     let sessions: SessionStore
+    /// Stored CDFs opened for quicklooks, decoded and plotted on the thread pool.
+    var cdfObjects: CDFObjects
 
-    public init(catalog: SQLiteCatalog, jobs: any JobStore, store: FileSystemObjectStore, keys: any APIKeyStore,
-                sessions: SessionStore = SessionStore()) {
+    /// A portal over a data center's catalog, jobs, store and keys. Quicklook plots are made on `threadPool`.
+    public init(catalog: any FileCatalog & CatalogBrowsing, jobs: any JobStore, store: any ObjectStore, keys: any APIKeyStore,
+                sessions: SessionStore = SessionStore(), threadPool: NIOThreadPool = .singleton) {
         self.catalog = catalog
         self.jobs = jobs
         self.store = store
         self.keys = keys
         self.sessions = sessions
+        cdfObjects = CDFObjects(store: store, threadPool: threadPool)
     }
 
-    /// The portal of a data center, with its catalog, jobs, store and keys.
-    public init(dataCenter: DataCenter, sessions: SessionStore = SessionStore()) {
-        self.init(catalog: dataCenter.catalog, jobs: dataCenter.jobs, store: dataCenter.store, keys: dataCenter.catalog, sessions: sessions)
-    }
-
+    /// The portal's pages under `/portal`, and `/` redirecting there so that the server's own URL opens the portal.
     public func addRoutes(to router: Router<SDCRequestContext>) {
+        router.get("/") { _, _ in redirect(to: "/portal", status: .found) }
+        router.head("/") { _, _ in redirect(to: "/portal", status: .found) }
         let portal = router.group("portal")
         portal.get { request, _ in try await page(request, title: "Search data", body: SearchPage.form(nil) + searchScript + SearchPage.browseLinks) }
         portal.get("search") { request, _ in try await search(request) }
@@ -111,19 +116,22 @@ public struct Portal: ServerExtension {
         let visitor = try await visitor(of: request)
         let record = try await visibleRecord(request, after: "quicklook", visitor: visitor)
         guard Quicklook.canPlot(record.file) else { throw PortalError.notFound("\(record.file.name) is not a CDF file: there is nothing to plot.") }
-        let path = store.path(of: try ObjectKey(record.key))
-        let series: [Quicklook.Series]
+        let figures: [HTML]
         do {
-            series = try Quicklook.series(in: try CDFReader(path: path))
-        } catch {
+            figures = try await cdfObjects.withReader(of: try ObjectKey(record.key)) { reader in
+                let renderer = PlotRenderer()
+                return try Quicklook.series(in: reader).map { "<figure>\(renderer.svg($0))</figure>" }
+            }
+        } catch let error as CDFError {
             throw PortalError.unprocessable("\(record.file.name) could not be read as CDF: \(error)")
+        } catch StorageError.notFound {
+            throw PortalError.notFound("The object of \(record.file.name) is missing from the store.")
         }
-        let renderer = PlotRenderer()
-        let plots: HTML = series.isEmpty
+        let plots: HTML = figures.isEmpty
             ? "<p class=\"muted\" id=\"no-plots\">No time-series variables (numeric, with a TT2000 DEPEND_0) to plot.</p>"
-            : "\(series.map { "<figure>\(renderer.svg($0))</figure>" as HTML })"
+            : "\(figures)"
         let body: HTML = """
-            <p><a href="/portal/files/\(URLText.path(record.key))">Back to \(record.file.name)</a> · \(series.count) plots \
+            <p><a href="/portal/files/\(URLText.path(record.key))">Back to \(record.file.name)</a> · \(figures.count) plots \
             (at most \(Quicklook.maximumPlots))</p>\(plots)
             """
         return html(Layout.page(title: "Quicklook: \(record.file.name)", visitor: visitor, body: body))
@@ -159,13 +167,17 @@ public struct Portal: ServerExtension {
             return html(Layout.page(title: "Sign in", visitor: .anonymous, body: body), status: .unauthorized)
         }
         let token = sessions.open(secret: secret)
-        return redirect(to: "/portal", setCookie: SessionCookie.set(token: token, lifetime: sessions.lifetime))
+        var response = redirect(to: "/portal")
+        response.setCookie(SessionCookie.opening(token: token, lifetime: sessions.lifetime))
+        return response
     }
 
     func signOut(_ request: Request) async throws -> Response {
         try checkOrigin(request)
-        if let token = SessionCookie.token(in: request.headers[.cookie]) { sessions.close(token) }
-        return redirect(to: "/portal", setCookie: SessionCookie.clear)
+        if let token = SessionCookie.token(of: request) { sessions.close(token) }
+        var response = redirect(to: "/portal")
+        response.setCookie(SessionCookie.clear)
+        return response
     }
 
     func keysPage(_ request: Request, created: (secret: String, info: APIKeyInfo)?) async throws -> Response {
@@ -197,14 +209,14 @@ public struct Portal: ServerExtension {
             guard case .unknownKey = error else { throw error }
             throw PortalError.notFound("There is no API key \(id).")
         }
-        return redirect(to: "/portal/keys", setCookie: nil)
+        return redirect(to: "/portal/keys")
     }
 
     // MARK: Helpers
 
     /// The signed-in key of the request's session, re-checked against the key store (revoked keys sign out).
     func visitor(of request: Request) async throws -> Visitor {
-        guard let token = SessionCookie.token(in: request.headers[.cookie]), let secret = sessions.secret(for: token) else { return .anonymous }
+        guard let token = SessionCookie.token(of: request), let secret = sessions.secret(for: token) else { return .anonymous }
         guard let key = try await keys.authenticate(secret: secret) else {
             sessions.close(token)
             return .anonymous
@@ -276,10 +288,9 @@ public struct Portal: ServerExtension {
                  body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
-    func redirect(to location: String, setCookie: String?) -> Response {
-        var headers: HTTPFields = [.location: location, .cacheControl: "no-store"]
-        if let setCookie { headers[.setCookie] = setCookie }
-        return Response(status: .seeOther, headers: headers)
+    /// A redirect, `303 See Other` unless `status` says otherwise.
+    func redirect(to location: String, status: HTTPResponse.Status = .seeOther) -> Response {
+        Response(status: status, headers: [.location: location, .cacheControl: "no-store"])
     }
 }
 

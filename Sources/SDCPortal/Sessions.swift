@@ -1,5 +1,5 @@
 import Foundation
-import SDCCatalog
+import Hummingbird
 import Synchronization
 
 /// Portal sign-in sessions, kept in memory on this server (a restart signs everyone out; several servers behind a
@@ -60,28 +60,22 @@ public final class SessionStore: Sendable {
     }
 }
 
-/// The session cookie's name and attributes.
+/// The session cookie: its name and attributes, read and written with Hummingbird's cookie types.
 enum SessionCookie {
     static let name = "sdc_session"
 
-    /// `Set-Cookie` opening a session: HttpOnly (no script reads it), SameSite=Lax (no cross-site form posts carry it),
+    /// The cookie opening a session: HttpOnly (no script reads it), SameSite=Lax (no cross-site form posts carry it),
     /// limited to the portal's paths, expiring with the session.
-    static func set(token: String, lifetime: Duration) -> String {
-        "\(name)=\(token); Path=/portal; Max-Age=\(lifetime.components.seconds); HttpOnly; SameSite=Lax"
+    static func opening(token: String, lifetime: Duration) -> Cookie {
+        Cookie(name: name, value: token, maxAge: Int(clamping: lifetime.components.seconds), path: "/portal", httpOnly: true, sameSite: .lax)
     }
 
-    static let clear = "\(name)=; Path=/portal; Max-Age=0; HttpOnly; SameSite=Lax"
+    /// The cookie ending a session: the same name and path, empty and already expired.
+    static let clear = Cookie(name: name, value: "", maxAge: 0, path: "/portal", httpOnly: true, sameSite: .lax)
 
-    /// The session token in a `Cookie` header.
-    static func token(in header: String?) -> String? {
-        guard let header else { return nil }
-        for pair in header.split(separator: ";") {
-            let trimmed = pair.trimmingCharacters(in: .whitespaces)
-            if trimmed.hasPrefix(name + "=") {
-                let value = String(trimmed.dropFirst(name.count + 1))
-                return value.isEmpty ? nil : value
-            }
-        }
-        return nil
+    /// The session token the request carries, if any.
+    static func token(of request: Request) -> String? {
+        guard let value = request.cookies[name]?.value, !value.isEmpty else { return nil }
+        return value
     }
 }

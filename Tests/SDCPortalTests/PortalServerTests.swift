@@ -5,7 +5,9 @@ import HummingbirdTesting
 import NIOCore
 import SDCCatalog
 import SDCCore
+import SDCAssembly
 import SDCIngest
+import SDCJobs
 import SDCServer
 import Testing
 @testable import SDCPortal
@@ -34,12 +36,15 @@ struct PortalFixture {
         }
     }
 
-    func application() -> some ApplicationProtocol {
+    /// The server; `configure` adjusts the portal first.
+    func application(configure: (inout Portal) -> Void = { _ in }) -> some ApplicationProtocol {
         var configuration = ServerConfiguration()
         configuration.port = 0
+        var portal = Portal(catalog: dataCenter.catalog, jobs: dataCenter.jobs, store: dataCenter.store, keys: dataCenter.catalog)
+        configure(&portal)
         let server = DataCenterServer(
             configuration: configuration, ingestor: dataCenter.ingestor(), keys: dataCenter.catalog, requestLog: dataCenter.catalog,
-            extensions: [MetricsEndpoint(metrics: metrics, catalog: dataCenter.catalog, jobs: dataCenter.jobs), Portal(dataCenter: dataCenter)])
+            extensions: [MetricsEndpoint(metrics: metrics, catalog: dataCenter.catalog, jobs: dataCenter.jobs), portal])
         return server.application()
     }
 
@@ -67,7 +72,8 @@ extension TestClientProtocol {
                                          body: ByteBuffer(string: "api_key=\(key)"))
         #expect(response.status == .seeOther)
         let setCookie = try #require(response.headers[.setCookie])
-        #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Lax") && setCookie.contains("Max-Age="))
+        #expect(setCookie.hasPrefix("sdc_session=") && setCookie.contains("; HttpOnly") && setCookie.contains("; SameSite=Lax"))
+        #expect(setCookie.contains("; Max-Age=28800") && setCookie.contains("; Path=/portal"))
         return String(setCookie.prefix { $0 != ";" })
     }
 
@@ -103,8 +109,13 @@ extension TestClientProtocol {
             let download = try await client.get("/portal/download/\(hiddenKey)", cookie: cookie)
             #expect(download.text == "content of \(PortalFixture.unreleased)")
 
+            // The session cookie is found among others, as browsers send them.
+            let amongOthers = try await client.get("/portal/search?table=science", cookie: "theme=dark; \(cookie); lang=en")
+            #expect(amongOthers.text.contains(PortalFixture.unreleased))
             let signOut = try await client.execute(uri: "/portal/sign-out", method: .post, headers: [.cookie: cookie])
-            #expect(signOut.headers[.setCookie]?.contains("Max-Age=0") == true)
+            let cleared = try #require(signOut.headers[.setCookie])
+            #expect(cleared.hasPrefix("sdc_session=;") && cleared.contains("; Max-Age=0") && cleared.contains("; Path=/portal"))
+            #expect(cleared.contains("; HttpOnly") && cleared.contains("; SameSite=Lax"))
             #expect(!(try await client.get("/portal/search?table=science", cookie: cookie)).text.contains(PortalFixture.unreleased))
         }
     }
@@ -167,7 +178,8 @@ extension TestClientProtocol {
                                                              descending: true, offset: 100, limit: 50)
         #expect(page.total == 120 && page.isTotalExact)
         #expect(page.records.map(\.size) == Array((1...20).reversed()).map(Int64.init))
-        let capped = try await fixture.dataCenter.catalog.page(of: FileQuery(parameters: [("instrument", "mag")]), limit: 5, countLimit: 100)
+        let capped = try await fixture.dataCenter.catalog.page(of: FileQuery(parameters: [("instrument", "mag")]), order: .filePath,
+                                                               descending: false, offset: 0, limit: 5, countLimit: 100)
         #expect(capped.total == 100 && !capped.isTotalExact && capped.records.count == 5)
         try await fixture.application().test(.live) { client in
             let third = try await client.get("/portal/search?instrument=mag&sort=size&desc=1&page=3")
