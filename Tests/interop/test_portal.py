@@ -85,6 +85,43 @@ def test_level1a_quicklook_renders_data_points(portal_server, browser):
     screenshot(browser, "04-quicklook")
 
 
+def test_the_server_url_opens_the_portal(portal_server, browser):
+    """`sdc serve` prints the server's root URL: a person who opens it lands on the portal, and API clients still get
+    JSON."""
+    browser.get(f"{portal_server.url}/")
+    assert urlsplit(browser.current_url).path == "/portal"
+    assert browser.find_element(By.ID, "search-form") and browser.find_element(By.ID, "browse")
+    response = requests.get(f"{portal_server.url}/query", params={"table": "ancillary"}, timeout=30)
+    assert response.headers["content-type"] == "application/json" and ANCILLARY in response.text
+
+
+def test_quicklook_of_a_stuck_clock_renders_and_the_server_stays_up(portal_server, browser, tmp_path):
+    """A product whose 2,000 records share one time (a stuck clock), written by cdflib, once crashed the server when
+    its quicklook was opened."""
+    import numpy as np
+    from cdflib.cdfwrite import CDF as CDFWriter
+
+    name = "imap_swapi_l1b_stuck_20250102_v001.cdf"
+    path = tmp_path / "cdflib" / name
+    path.parent.mkdir()
+    writer = CDFWriter(str(path), cdf_spec={"Encoding": "IBMPC_ENCODING", "Majority": "row_major"})
+    epoch = {"Variable": "epoch", "Data_Type": 33, "Num_Elements": 1, "Rec_Vary": True, "Dim_Sizes": [], "Compress": 0}
+    writer.write_var(epoch, var_attrs={"VAR_TYPE": "support_data"},
+                     var_data=np.full(2000, 789_048_069_184_000_000, dtype=np.int64))
+    counts = {"Variable": "counts", "Data_Type": 45, "Num_Elements": 1, "Rec_Vary": True, "Dim_Sizes": [], "Compress": 0}
+    writer.write_var(counts, var_attrs={"VAR_TYPE": "data", "DEPEND_0": "epoch", "FILLVAL": [-1e31, "CDF_REAL8"]},
+                     var_data=np.arange(2000, dtype=np.float64) % 13)
+    writer.close()
+    upload(portal_server, tmp_path, name, path.read_bytes())
+    sign_in(browser, portal_server.url, portal_server.read_key)
+    browser.get(f"{portal_server.url}/portal/quicklook/imap/swapi/l1b/2025/01/{name}")
+    svg = browser.find_element(By.CSS_SELECTOR, "svg.plot")
+    assert svg.get_attribute("data-points") == "2000"
+    assert len(svg.find_element(By.CSS_SELECTOR, "polyline.data").get_attribute("points").split()) == 2  # one column: min, max
+    screenshot(browser, "09-stuck-clock-quicklook")
+    assert requests.get(f"{portal_server.url}/health/live", timeout=30).status_code == 200
+
+
 def test_sign_in_shows_unreleased_file_that_anonymous_visitors_do_not_see(portal_server, browser):
     search = f"{portal_server.url}/portal/search?instrument=swapi&data_level=l1a"
     browser.get(search)
