@@ -1,3 +1,5 @@
+import SDCCore
+
 /// Writes a CDF described by a JSON document (`sdc cdf write SPEC.json OUT.cdf`).
 ///
 /// The document has the shape of `sdc cdf dump --json` plus writing options, so a dump can be edited and
@@ -20,15 +22,20 @@
 public enum CDFJSONSpec {
     /// Parses `json` and writes the file atomically to `path`.
     public static func write(json: [UInt8], to path: String) throws {
-        let document = try JSONValue(parsing: json)
+        let document: JSONValue
+        do {
+            document = try JSONValue(parsing: json)
+        } catch {
+            throw invalid("\(error)")
+        }
         guard case .object = document else { throw invalid("the document must be a JSON object") }
         let md5 = document["md5"] == .bool(true)
         try CDFWriter.write(to: path, options: CDFWriteOptions(md5: md5)) { writer in
             if case .object(let members)? = document["attributes"] {
-                for member in members {
+                for (name, value) in members {
                     let values: [JSONValue]
-                    if case .array(let list) = member.value, !isNumberArray(list) { values = list } else { values = [member.value] }
-                    try writer.addGlobalAttribute(member.key, entries: values.map { try entry($0, context: member.key) })
+                    if case .array(let list) = value, !isNumberArray(list) { values = list } else { values = [value] }
+                    try writer.addGlobalAttribute(name, entries: values.map { try entry($0, context: name) })
                 }
             }
             if case .array(let variables)? = document["variables"] {
@@ -45,7 +52,7 @@ public enum CDFJSONSpec {
     private static func isNumberArray(_ list: [JSONValue]) -> Bool {
         !list.isEmpty && list.allSatisfy {
             switch $0 {
-            case .integer, .number: true
+            case .int, .double: true
             default: false
             }
         }
@@ -55,10 +62,10 @@ public enum CDFJSONSpec {
     static func entry(_ value: JSONValue, context: String) throws -> CDFAttributeEntry {
         switch value {
         case .string(let text): return .string(text)
-        case .integer(let number): return try CDFAttributeEntry(dataType: .int8, values: .int64([number]))
-        case .number(let number): return try CDFAttributeEntry(dataType: .double, values: .double([number]))
+        case .int(let number): return try CDFAttributeEntry(dataType: .int8, values: .int64([Int64(number)]))
+        case .double(let number): return try CDFAttributeEntry(dataType: .double, values: .double([number]))
         case .array(let list) where isNumberArray(list):
-            if list.allSatisfy({ if case .integer = $0 { true } else { false } }) {
+            if list.allSatisfy({ if case .int = $0 { true } else { false } }) {
                 return try CDFAttributeEntry(dataType: .int8, values: values(list, type: .int8, name: context))
             }
             return try CDFAttributeEntry(dataType: .double, values: values(list, type: .double, name: context))
@@ -91,8 +98,8 @@ public enum CDFJSONSpec {
         var dims: [Int] = []
         if case .array(let list)? = json["dims"] {
             dims = try list.map {
-                guard case .integer(let size) = $0, size >= 1, size <= Int32.max else { throw invalid("dims of '\(name)' must be positive integers") }
-                return Int(size)
+                guard case .int(let size) = $0, size >= 1, size <= Int32.max else { throw invalid("dims of '\(name)' must be positive integers") }
+                return size
             }
         }
         var spec = CDFVariableSpec(name: name, dataType: type, dimensions: dims)
@@ -101,11 +108,11 @@ public enum CDFJSONSpec {
             guard let compression = CDFCompression(text) else { throw invalid("unknown compression '\(text)' for '\(name)'") }
             spec.compression = compression
         }
-        if case .integer(let length)? = json["string_length"] { spec.stringLength = Int(length) }
-        if case .integer(let factor)? = json["blocking_factor"] { spec.blockingFactor = Int(factor) }
+        if case .int(let length)? = json["string_length"] { spec.stringLength = length }
+        if case .int(let factor)? = json["blocking_factor"] { spec.blockingFactor = factor }
         if let pad = json["pad"], pad != .null { spec.padValue = try values([pad], type: type, name: name) }
         if case .object(let members)? = json["attributes"] {
-            spec.attributes = try members.map { CDFNamedEntry($0.key, try entry($0.value, context: $0.key)) }
+            spec.attributes = try members.map { name, value in CDFNamedEntry(name, try entry(value, context: name)) }
         }
         var leaves: [JSONValue] = []
         if let content = json["values"] { flatten(content, type: type, into: &leaves) }
@@ -129,18 +136,18 @@ public enum CDFJSONSpec {
     static func values(_ leaves: [JSONValue], type: CDFDataType, name: String) throws -> CDFValues {
         func integer(_ leaf: JSONValue) throws -> Int64 {
             switch leaf {
-            case .integer(let value): return value
-            case .number(let value) where value == value.rounded() && abs(value) < 9.2e18: return Int64(value)
+            case .int(let value): return Int64(value)
+            case .double(let value) where value == value.rounded() && abs(value) < 9.2e18: return Int64(value)
             case .string(let text) where type == .tt2000: return try TT2000.from(iso8601: text)
-            default: throw invalid("'\(name)': \(leaf) is not an integer")
+            default: throw invalid("'\(name)': \(leaf.serialized()) is not an integer")
             }
         }
         func real(_ leaf: JSONValue) throws -> Double {
             switch leaf {
-            case .integer(let value): return Double(value)
-            case .number(let value): return value
+            case .int(let value): return Double(value)
+            case .double(let value): return value
             case .string(let text) where type == .epoch: return CDFEpochTime.from(try CDFDateTime(iso8601: text))
-            default: throw invalid("'\(name)': \(leaf) is not a number")
+            default: throw invalid("'\(name)': \(leaf.serialized()) is not a number")
             }
         }
         func bounded<T: FixedWidthInteger>(_ leaf: JSONValue, _: T.Type) throws -> T {
@@ -166,7 +173,7 @@ public enum CDFJSONSpec {
             })
         case .strings:
             return .strings(try leaves.map { leaf in
-                guard case .string(let text) = leaf else { throw invalid("'\(name)': \(leaf) is not a string") }
+                guard case .string(let text) = leaf else { throw invalid("'\(name)': \(leaf.serialized()) is not a string") }
                 return text
             })
         }

@@ -87,7 +87,7 @@ struct HTTPTransport: Sendable {
             try await Array(buffer: response.body.collect(upTo: .max))
         }
         do throws(JSONParseError) {
-            return try JSONParser.parse(bytes)
+            return try JSONValue(parsing: bytes)
         } catch {
             throw .unexpectedResponse(
                 pythonType: "JSONDecodeError", message: "\(error.description) in the response to \(request.url)")

@@ -1,12 +1,24 @@
-import SDCCore
+extension JSONValue {
+    /// Parses one JSON document (UTF-8, surrounded by optional whitespace) the way Python's `json.loads` reads it.
+    ///
+    /// Integers without fraction or exponent become `.int` and stay exact over all 64 bits (CDF TT2000 values
+    /// need every bit); other numbers become `.double`. Objects keep their key order. See `JSONParser` for the
+    /// Python details this follows.
+    public init(parsing bytes: [UInt8]) throws(JSONParseError) {
+        self = try JSONParser.parse(bytes)
+    }
+}
 
-/// Parses JSON text into `JSONValue` the way Python's `json.loads` reads it, so that re-serialising a
-/// response reproduces what imap-data-access prints:
+/// The one JSON parser of sdc, hand-written rather than `JSONSerialization` because sdc needs what that cannot
+/// give: byte-identical output with Python's `json` module after a parse and re-serialisation (the client prints
+/// server responses exactly as imap-data-access does), integers exact to 64 bits (TT2000 in CDF JSON specs), and
+/// object keys in document order. It reads JSON as Python's `json.loads` does:
 ///
 /// * object keys keep their order; a repeated key keeps its first position and takes the last value (dict semantics);
-/// * numbers with a fraction or exponent are floats, others integers;
+/// * numbers with a fraction or exponent are floats, others integers (beyond 64 bits, the nearest double);
 /// * `NaN`, `Infinity` and `-Infinity` are accepted;
-/// * control characters inside strings are rejected (`strict=True`).
+/// * control characters inside strings are rejected (`strict=True`);
+/// * nesting deeper than 512 containers is refused, as Python's recursion limit would.
 ///
 /// A lone UTF-16 surrogate escape (`"\ud800"`), which Python keeps, becomes U+FFFD: Swift strings cannot hold one.
 struct JSONParser {
@@ -273,10 +285,12 @@ struct JSONParser {
 }
 
 /// JSON text that Python's `json.loads` would also refuse; the message follows Python's wording.
-struct JSONParseError: Error, Sendable, CustomStringConvertible {
-    var reason: String
+public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What is wrong, in Python's words (`Expecting value`, `Extra data`, ...).
+    public var reason: String
     /// Byte offset of the problem in the document.
-    var offset: Int
+    public var offset: Int
 
-    var description: String { "\(reason): char \(offset)" }
+    /// `reason: char offset`, as Python's `JSONDecodeError` begins.
+    public var description: String { "\(reason): char \(offset)" }
 }

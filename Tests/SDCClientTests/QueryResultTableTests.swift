@@ -5,7 +5,7 @@ import Testing
 @Suite("Query result table (imap-data-access cli.py printer)")
 struct QueryResultTableTests {
     private func rows(_ json: String) throws -> [JSONValue] {
-        guard case .array(let rows) = try JSONParser.parse(Array(json.utf8)) else {
+        guard case .array(let rows) = try JSONValue(parsing: Array(json.utf8)) else {
             Issue.record("not an array")
             return []
         }
