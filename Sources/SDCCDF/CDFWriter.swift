@@ -65,6 +65,8 @@ public final class CDFWriter {
     private var variables: [VariableState] = []
     private var open: VariableState?
     private var closed = false
+    /// One compressor per parallel worker, reused for every block of the file (setting one up costs more than a block).
+    private var compressors: [GzipCompressor] = []
 
     /// Bytes reserved at the start for the magic number, the CDR and the GDR.
     private static let headerBytes = 8 + 312 + 84
@@ -269,8 +271,12 @@ public final class CDFWriter {
             results.deallocate()
         }
         let workers = min(blockCount, Parallel.coreCount)
+        if compressors.count < workers || compressors.contains(where: { $0.level != level }) {
+            compressors = (0..<Parallel.coreCount).map { _ in GzipCompressor(level: level) }
+        }
+        let compressors = compressors
         try Parallel.forEach(workers) { worker in
-            let compressor = GzipCompressor(level: level)
+            let compressor = compressors[worker]
             for block in stride(from: worker, to: blockCount, by: workers) {
                 let start = block * blockBytes
                 let end = min(bytes.count, start + blockBytes)

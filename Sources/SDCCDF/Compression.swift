@@ -1,4 +1,4 @@
-import CZlib
+import CDeflate
 
 /// The compression of a variable or of a whole file (CPR cType and parameter).
 public enum CDFCompression: Sendable, Equatable, CustomStringConvertible {
@@ -68,82 +68,71 @@ public enum CDFCompression: Sendable, Equatable, CustomStringConvertible {
 /// Largest expansion ratio deflate can achieve; bounds how much output a compressed block may claim.
 let maximumDeflateRatio = 1032
 
-/// Thin wrappers over zlib for gzip members.
+/// GZIP decompression with libdeflate, which inflates a whole buffer at once: CDF always knows the uncompressed
+/// size of a block (records times record size) or of a file (the CCR says it), so the output is allocated exactly
+/// and any other size is an error.
 enum Deflate {
-    /// Inflates gzip (or zlib) data into exactly `destination.count` bytes.
+    /// Inflates one gzip member (or, for files written by other tools, one zlib stream) into exactly
+    /// `destination.count` bytes; bytes after the member are ignored. The gzip CRC-32 and length are checked.
     static func inflate(_ input: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer,
                         record: String, offset: Int) throws {
-        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
-        stream.initialize(to: z_stream())
-        defer {
-            stream.deinitialize(count: 1)
-            stream.deallocate()
+        guard let decompressor = libdeflate_alloc_decompressor() else {
+            throw CDFError.decompressionFailed(record: record, offset: offset, reason: "libdeflate could not allocate a decompressor")
         }
-        guard inflateInit2_(stream, 47, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            throw CDFError.decompressionFailed(record: record, offset: offset, reason: "zlib initialisation failed")
-        }
-        defer { inflateEnd(stream) }
+        defer { libdeflate_free_decompressor(decompressor) }
+        // A destination may be empty (a zero-length base address is allowed to be nil): give libdeflate a valid pointer.
         var scratch: UInt8 = 0
-        let status: Int32 = withUnsafeMutablePointer(to: &scratch) { scratchPointer in
-            stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
-            stream.pointee.avail_in = uInt(input.count)
-            stream.pointee.next_out = destination.baseAddress?.assumingMemoryBound(to: Bytef.self) ?? scratchPointer
-            stream.pointee.avail_out = uInt(destination.count)
-            return CZlib.inflate(stream, Z_FINISH)
+        let result = withUnsafeMutablePointer(to: &scratch) { scratchPointer in
+            let out = destination.baseAddress ?? UnsafeMutableRawPointer(scratchPointer)
+            let isGzip = input.count >= 2 && input[0] == 0x1F && input[1] == 0x8B
+            return isGzip
+                ? libdeflate_gzip_decompress(decompressor, input.baseAddress, input.count, out, destination.count, nil)
+                : libdeflate_zlib_decompress(decompressor, input.baseAddress, input.count, out, destination.count, nil)
         }
-        let produced = destination.count - Int(stream.pointee.avail_out)
-        switch status {
-        case Z_STREAM_END:
-            guard produced == destination.count else {
-                throw CDFError.decompressionFailed(record: record, offset: offset,
-                                                   reason: "inflated to \(produced) bytes, expected \(destination.count)")
-            }
-        case Z_BUF_ERROR, Z_OK:
+        switch result {
+        case LIBDEFLATE_SUCCESS:
+            return
+        case LIBDEFLATE_SHORT_OUTPUT:
             throw CDFError.decompressionFailed(record: record, offset: offset,
-                                               reason: "compressed data is truncated or inflates past the expected \(destination.count) bytes")
+                                               reason: "inflated to fewer bytes than the expected \(destination.count)")
+        case LIBDEFLATE_INSUFFICIENT_SPACE:
+            throw CDFError.decompressionFailed(record: record, offset: offset,
+                                               reason: "inflates past the expected \(destination.count) bytes")
         default:
-            let message = stream.pointee.msg.map { String(cString: $0) } ?? "zlib error \(status)"
-            throw CDFError.decompressionFailed(record: record, offset: offset, reason: message)
+            throw CDFError.decompressionFailed(record: record, offset: offset,
+                                               reason: "compressed data (\(input.count) bytes) is truncated or corrupt")
         }
     }
 }
 
-/// A zlib deflate stream producing complete gzip members (windowBits 31; memLevel 9, which is about 10%
-/// faster than the default 8 and as small), reused across blocks.
-/// The `z_stream` lives at a fixed address because zlib keeps a pointer back to it.
+/// A libdeflate compressor producing complete gzip members, reused across blocks by one thread at a time.
+/// libdeflate compresses a whole buffer in one call, several times faster than zlib's streaming deflate at the
+/// same level, with output about as small.
 final class GzipCompressor {
-    private let stream: UnsafeMutablePointer<z_stream>
-    private let ready: Bool
+    private let compressor: OpaquePointer?
+    /// The compression level, 1...9 on zlib's scale.
+    let level: Int
 
     init(level: Int) {
-        stream = .allocate(capacity: 1)
-        stream.initialize(to: z_stream())
-        ready = deflateInit2_(stream, Int32(level), Z_DEFLATED, 31, 9, Z_DEFAULT_STRATEGY,
-                              ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK
+        self.level = level
+        compressor = libdeflate_alloc_compressor(Int32(level))
     }
 
     deinit {
-        if ready { deflateEnd(stream) }
-        stream.deinitialize(count: 1)
-        stream.deallocate()
+        libdeflate_free_compressor(compressor)
     }
 
-    /// One gzip member of `input`; nil when compression fails or (unless `allowExpansion`) does not shrink it.
-    func member(_ input: UnsafeRawBufferPointer, allowExpansion: Bool = false) -> [UInt8]? {
-        guard ready, deflateReset(stream) == Z_OK else { return nil }
-        let bound = Int(deflateBound(stream, uLong(input.count))) + 32
-        var output = [UInt8](unsafeUninitializedCapacity: bound) { _, initialized in initialized = bound }
-        let produced: Int? = output.withUnsafeMutableBytes { out in
-            stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
-            stream.pointee.avail_in = uInt(input.count)
-            stream.pointee.next_out = out.baseAddress!.assumingMemoryBound(to: Bytef.self)
-            stream.pointee.avail_out = uInt(out.count)
-            guard deflate(stream, Z_FINISH) == Z_STREAM_END else { return nil }
-            return out.count - Int(stream.pointee.avail_out)
+    /// One gzip member of `input`; nil when compression fails or does not shrink it.
+    func member(_ input: UnsafeRawBufferPointer) -> [UInt8]? {
+        guard let compressor, input.count > 1 else { return nil }
+        // Room for anything smaller than the input: libdeflate returns 0 when the member would not fit.
+        let capacity = input.count - 1
+        var produced = 0
+        let output = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+            produced = libdeflate_gzip_compress(compressor, input.baseAddress, input.count, buffer.baseAddress, capacity)
+            initialized = produced
         }
-        guard let produced, allowExpansion || produced < input.count else { return nil }
-        output.removeLast(output.count - produced)
-        return output
+        return produced > 0 ? output : nil
     }
 }
 

@@ -12,7 +12,11 @@ enum TestData {
     static func cdf(_ name: String) -> String { folder + "/cdf/" + name }
 
     static func bytes(_ name: String) throws -> [UInt8] {
-        [UInt8](try Data(contentsOf: URL(fileURLWithPath: cdf(name))))
+        try bytes(atPath: cdf(name))
+    }
+
+    static func bytes(atPath path: String) throws -> [UInt8] {
+        [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
     }
 
     static func temporaryPath(_ name: String) -> String {

@@ -76,6 +76,55 @@ import Testing
         #expect(types.allSatisfy { $0 == RecordType.cvvr.rawValue }, "compressible blocks are stored as CVVRs: \(types)")
     }
 
+    /// GZIP variables are stored as CVVRs holding one complete gzip member per block (what cdflib and the CDF
+    /// library inflate), read back to the same values, and the same input always gives the same file.
+    @Test func gzipBlocksAreGzipMembersThatRoundTripDeterministically() throws {
+        let smooth = (0..<200_000).map { (Double($0) * 0.001).rounded(.down) }
+        var random = SystemRandomNumberGenerator()
+        let noise = (0..<50_000).map { _ in UInt64.random(in: .min ... .max, using: &random) }
+        func write(_ path: String) throws {
+            try CDFWriter.write(to: path) { writer in
+                try writer.writeVariable(CDFVariableSpec(name: "smooth", dataType: .real8, compression: .gzip6), values: .double(smooth))
+                try writer.writeVariable(CDFVariableSpec(name: "noise", dataType: .int8, compression: .gzip(level: 1)),
+                                         values: .int64(noise.map { Int64(bitPattern: $0) }))
+            }
+        }
+        let first = TestData.temporaryPath("gzip-a.cdf")
+        let second = TestData.temporaryPath("gzip-b.cdf")
+        defer {
+            FileSystem.remove(first)
+            FileSystem.remove(second)
+        }
+        try write(first)
+        try write(second)
+        #expect(try TestData.bytes(atPath: first) == TestData.bytes(atPath: second), "compression is deterministic")
+
+        let reader = try CDFReader(path: first)
+        #expect(try reader.values(of: "smooth") == .double(smooth))
+        #expect(try reader.values(of: "noise") == .int64(noise.map { Int64(bitPattern: $0) }))
+
+        let smoothVariable = try reader.variable(named: "smooth")
+        let blocks = try VariableDataReader(source: reader.source, layout: .v3, header: reader.header, variable: smoothVariable).leafBlocks()
+        #expect(blocks.count == 25)
+        for block in blocks {
+            let fields = try reader.source.bytes(at: block.offset, count: 24, record: "test")
+            try #require(Int32(bigEndianBytes: fields, at: 8) == RecordType.cvvr.rawValue, "compressible blocks are CVVRs")
+            let compressedSize = Int(Int64(bigEndianBytes: fields, at: 16))
+            let member = try reader.source.bytes(at: block.offset + 24, count: compressedSize, record: "test")
+            #expect(Array(member.prefix(3)) == [0x1F, 0x8B, 0x08], "a gzip member using deflate")
+            let trailerSize = member.suffix(4).reversed().reduce(0) { $0 << 8 | Int($1) }
+            #expect(trailerSize == (block.last - block.first + 1) * 8, "the gzip trailer holds the block's uncompressed size")
+            #expect(compressedSize < (block.last - block.first + 1) * 8 / 4, "smooth data compresses well")
+        }
+        // Random 64-bit integers do not shrink: their blocks are stored uncompressed (VVRs), still readable.
+        let noiseVariable = try reader.variable(named: "noise")
+        let noiseBlocks = try VariableDataReader(source: reader.source, layout: .v3, header: reader.header, variable: noiseVariable).leafBlocks()
+        for block in noiseBlocks {
+            let type = try Int32(bigEndianBytes: reader.source.bytes(at: block.offset + 8, count: 4, record: "test"), at: 0)
+            #expect(type == RecordType.vvr.rawValue)
+        }
+    }
+
     @Test func rejectsInvalidDefinitions() throws {
         let path = TestData.temporaryPath("invalid.cdf")
         #expect(throws: CDFError.self) {

@@ -1,4 +1,0 @@
-#ifndef SDC_CZLIB_SHIM_H
-#define SDC_CZLIB_SHIM_H
-#include <zlib.h>
-#endif
