@@ -1,5 +1,6 @@
 import Crypto
 import Dispatch
+import SDCCore
 
 /// Options for opening a CDF file.
 public struct CDFReadOptions: Sendable {
@@ -67,7 +68,7 @@ public final class CDFReader: Sendable {
         case 0xCDF3_0001: layout = .v3
         case 0xCDF2_6002: layout = .v2
         case 0x0000_FFFF: layout = .v2Pre25
-        default: throw CDFError.notCDF(magic: magic.map { String($0, radix: 16) }.joined(separator: " "))
+        default: throw CDFError.notCDF(magic: magic.map { [$0].hexString }.joined(separator: " "))
         }
         var source = original
         var fileCompression = CDFCompression.none
@@ -77,7 +78,7 @@ public final class CDFReader: Sendable {
             if options.verifyChecksum { try Self.verifyTrailingMD5IfFlagged(source: original, layout: layout, compressed: true) }
             (source, fileCompression) = try Self.expandCompressedFile(original, layout: layout, magic: Array(magic[0..<4]))
         default:
-            throw CDFError.notCDF(magic: magic.map { String($0, radix: 16) }.joined(separator: " "))
+            throw CDFError.notCDF(magic: magic.map { [$0].hexString }.joined(separator: " "))
         }
         self.source = source
         self.layout = layout
@@ -234,14 +235,7 @@ public final class CDFReader: Sendable {
         try source.forEachChunk(upTo: end) { hasher.update(bufferPointer: $0) }
         let actual = Array(hasher.finalize())
         guard actual == expected else {
-            throw CDFError.checksumMismatch(expected: hex(expected), actual: hex(actual))
+            throw CDFError.checksumMismatch(expected: expected.hexString, actual: actual.hexString)
         }
     }
-}
-
-func hex(_ bytes: [UInt8]) -> String {
-    bytes.map { byte in
-        let digits = String(byte, radix: 16)
-        return digits.count == 1 ? "0" + digits : digits
-    }.joined()
 }

@@ -62,10 +62,7 @@ public enum APIKeySecret {
 
     /// Lowercase hex SHA-256 of the secret. Keys carry 256 random bits, so a fast hash is as strong as a slow one.
     public static func hash(_ secret: String) -> String {
-        SHA256.hash(data: Array(secret.utf8)).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        SHA256.hash(data: Array(secret.utf8)).hexString
     }
 
     /// The displayable prefix of a secret.

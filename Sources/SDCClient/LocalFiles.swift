@@ -1,5 +1,6 @@
 import Crypto
 import NIOCore
+import SDCCore
 
 #if canImport(Glibc)
 import Glibc
@@ -110,7 +111,7 @@ final class PartialDownload {
     }
 
     /// The SHA-256 of everything written so far, lowercase hex.
-    var sha256: String { hexString(hasher.finalize()) }
+    var sha256: String { hasher.finalize().hexString }
 
     /// Moves the file to `destination`, replacing what was there.
     func commit() throws(SDCClientError) {
@@ -164,16 +165,5 @@ func sha256OfFile(at path: String) throws(SDCClientError) -> String {
         if count == 0 { break }
         hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: chunk[0..<count]))
     }
-    return hexString(hasher.finalize())
-}
-
-private func hexString(_ digest: SHA256.Digest) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    var out: [UInt8] = []
-    out.reserveCapacity(64)
-    for byte in digest {
-        out.append(digits[Int(byte >> 4)])
-        out.append(digits[Int(byte & 0x0F)])
-    }
-    return String(decoding: out, as: UTF8.self)
+    return hasher.finalize().hexString
 }

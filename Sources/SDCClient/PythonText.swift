@@ -54,11 +54,11 @@ enum PythonText {
                 if isPrintable(scalar) {
                     out.unicodeScalars.append(scalar)
                 } else if scalar.value <= 0xFF {
-                    out += "\\x" + hex(scalar.value, digits: 2)
+                    out += "\\x" + scalar.value.hexString(digits: 2)
                 } else if scalar.value <= 0xFFFF {
-                    out += "\\u" + hex(scalar.value, digits: 4)
+                    out += "\\u" + scalar.value.hexString(digits: 4)
                 } else {
-                    out += "\\U" + hex(scalar.value, digits: 8)
+                    out += "\\U" + scalar.value.hexString(digits: 8)
                 }
             }
         }
@@ -78,11 +78,6 @@ enum PythonText {
         default:
             return true
         }
-    }
-
-    private static func hex(_ value: UInt32, digits: Int) -> String {
-        let text = String(value, radix: 16)
-        return String(repeating: "0", count: max(0, digits - text.count)) + text
     }
 
     /// `len(text)`: the number of code points.

@@ -262,44 +262,14 @@ enum QueryValidation {
     }
 }
 
-/// Percent-encoding as Python's `urllib.parse` and `requests` apply it.
+/// Percent-encoding as Python's `urllib.parse` and `requests` apply it, on the shared encoder of SDCCore.
 enum FormEncoding {
     /// `quote_plus`: letters, digits and `_.-~` kept, space as `+`, everything else `%XX` of its UTF-8 bytes.
-    static func quotePlus(_ text: String) -> String {
-        percentEncode(text, keeping: { isUnreserved($0) }, spaceAsPlus: true)
-    }
+    static func quotePlus(_ text: String) -> String { text.percentEncoded(spaceAsPlus: true) }
 
-    /// A URL path: unreserved characters, sub-delimiters, `:`, `@` and `/` kept, everything else `%XX`.
-    static func quotePath(_ text: String) -> String {
-        percentEncode(text, keeping: { isUnreserved($0) || "!$&'()*+,;=:@/".utf8.contains($0) }, spaceAsPlus: false)
-    }
-
-    private static func isUnreserved(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "-"),
-             UInt8(ascii: "~"):
-            true
-        default:
-            false
-        }
-    }
-
-    private static func percentEncode(_ text: String, keeping keep: (UInt8) -> Bool, spaceAsPlus: Bool) -> String {
-        let hexDigits = Array("0123456789ABCDEF".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count)
-        for byte in text.utf8 {
-            if keep(byte) {
-                out.append(byte)
-            } else if spaceAsPlus && byte == UInt8(ascii: " ") {
-                out.append(UInt8(ascii: "+"))
-            } else {
-                out += [UInt8(ascii: "%"), hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0x0F)]]
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    /// A URL path as `requests` sends it: unreserved characters, sub-delimiters, `:`, `@` and `/` kept, everything
+    /// else `%XX`.
+    static func quotePath(_ text: String) -> String { text.percentEncoded(safe: "!$&'()*+,;=:@/") }
 }
 
 extension FileQueryParameters {

@@ -200,16 +200,11 @@ public struct IMAPFileName: Sendable, Hashable, CustomStringConvertible {
             case "/", "\\":
                 throw NamingError(name: name, message: "file name '\(name)' contains the path separator '\(scalar)': give a bare file name")
             case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-                throw NamingError(name: name, message: "file name contains the control character U+\(hex4(scalar.value)): not allowed in names")
+                throw NamingError(name: name, message: "file name contains the control character U+\(scalar.value.hexString(digits: 4, uppercase: true)): not allowed in names")
             default: continue
             }
         }
     }
-}
-
-private func hex4(_ value: UInt32) -> String {
-    let digits = String(value, radix: 16, uppercase: true)
-    return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
 }
 
 /// Why one class rejected a name, and how sure we are that the user meant that class.

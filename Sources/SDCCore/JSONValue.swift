@@ -38,39 +38,39 @@ public enum JSONValue: Sendable, Hashable {
 
     /// Compact JSON as Python's `json.dumps` writes it by default: `", "` and `": "` separators, non-ASCII escaped.
     public func serialized(pythonStyle: Bool = true) -> String {
-        var out = ""
+        var out: [UInt8] = []
         write(to: &out, itemSeparator: pythonStyle ? ", " : ",", keySeparator: pythonStyle ? ": " : ":")
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
-    private func write(to out: inout String, itemSeparator: String, keySeparator: String) {
+    private func write(to out: inout [UInt8], itemSeparator: String, keySeparator: String) {
         switch self {
-        case .null: out += "null"
-        case .bool(let value): out += value ? "true" : "false"
-        case .int(let value): out += String(value)
+        case .null: out += "null".utf8
+        case .bool(let value): out += (value ? "true" : "false").utf8
+        case .int(let value): out += String(value).utf8
         case .double(let value):
             if value.isFinite {
-                out += value == value.rounded() && abs(value) < 1e16 ? pythonIntegralFloat(value) : "\(value)"
+                out += (value == value.rounded() && abs(value) < 1e16 ? pythonIntegralFloat(value) : "\(value)").utf8
             } else {
-                out += value.isNaN ? "NaN" : (value > 0 ? "Infinity" : "-Infinity")
+                out += (value.isNaN ? "NaN" : (value > 0 ? "Infinity" : "-Infinity")).utf8
             }
-        case .string(let value): JSONValue.writeString(value, to: &out)
+        case .string(let value): out.appendJSONString(value, ensureASCII: true)
         case .array(let items):
-            out += "["
+            out.append(UInt8(ascii: "["))
             for (index, item) in items.enumerated() {
-                if index > 0 { out += itemSeparator }
+                if index > 0 { out += itemSeparator.utf8 }
                 item.write(to: &out, itemSeparator: itemSeparator, keySeparator: keySeparator)
             }
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case .object(let members):
-            out += "{"
+            out.append(UInt8(ascii: "{"))
             for (index, (key, value)) in members.enumerated() {
-                if index > 0 { out += itemSeparator }
-                JSONValue.writeString(key, to: &out)
-                out += keySeparator
+                if index > 0 { out += itemSeparator.utf8 }
+                out.appendJSONString(key, ensureASCII: true)
+                out += keySeparator.utf8
                 value.write(to: &out, itemSeparator: itemSeparator, keySeparator: keySeparator)
             }
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
     }
 
@@ -78,24 +78,45 @@ public enum JSONValue: Sendable, Hashable {
     private func pythonIntegralFloat(_ value: Double) -> String {
         (value.sign == .minus && value == 0 ? "-" : "") + String(Int64(value)) + ".0"
     }
+}
 
-    private static func writeString(_ value: String, to out: inout String) {
-        out += "\""
-        for unit in value.utf16 {
-            switch unit {
-            case 0x22: out += "\\\""
-            case 0x5C: out += "\\\\"
-            case 0x0A: out += "\\n"
-            case 0x0D: out += "\\r"
-            case 0x09: out += "\\t"
-            case 0x08: out += "\\b"
-            case 0x0C: out += "\\f"
-            case 0x20...0x7E: out.unicodeScalars.append(Unicode.Scalar(UInt8(unit)))
-            default:
-                let hex = String(unit, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+extension [UInt8] {
+    /// Appends `text` as a JSON string literal, escaped as Python's `json.dumps` escapes it: quotes, backslashes
+    /// and control characters always (`\n`, `\r`, `\t`, `\b`, `\f`, else `\u00XX`); with `ensureASCII`
+    /// (Python's default), also DEL and every non-ASCII UTF-16 unit as `\uXXXX`, surrogate pairs as two escapes.
+    /// Without it, other text is copied as UTF-8 (`ensure_ascii=False`), for large outputs such as CDF dumps.
+    public mutating func appendJSONString(_ text: String, ensureASCII: Bool) {
+        append(UInt8(ascii: "\""))
+        if ensureASCII {
+            for unit in text.utf16 {
+                if unit < 0x80 {
+                    appendJSONEscaped(UInt8(unit), escapingDelete: true)
+                } else {
+                    self += "\\u".utf8
+                    appendHex(unit, digits: 4)
+                }
             }
+        } else {
+            for byte in text.utf8 { appendJSONEscaped(byte, escapingDelete: false) }
         }
-        out += "\""
+        append(UInt8(ascii: "\""))
+    }
+
+    private mutating func appendJSONEscaped(_ byte: UInt8, escapingDelete: Bool) {
+        switch byte {
+        case 0x22: self += "\\\"".utf8
+        case 0x5C: self += "\\\\".utf8
+        case 0x0A: self += "\\n".utf8
+        case 0x0D: self += "\\r".utf8
+        case 0x09: self += "\\t".utf8
+        case 0x08: self += "\\b".utf8
+        case 0x0C: self += "\\f".utf8
+        case 0..<0x20:
+            self += "\\u".utf8
+            appendHex(byte, digits: 4)
+        case 0x7F where escapingDelete:
+            self += "\\u007f".utf8
+        default: append(byte)
+        }
     }
 }

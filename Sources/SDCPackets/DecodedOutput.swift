@@ -1,4 +1,5 @@
 import Foundation
+import SDCCore
 
 /// Text formats of decoded packets (`sdc packets decode --format json|csv`).
 public enum DecodedOutputFormat: String, Sendable, CaseIterable {
@@ -120,36 +121,15 @@ struct TextBuffer {
         }
     }
 
+    /// Lowercase hex of `data`, quoted as a JSON string when `quoted`.
     mutating func appendHex(_ data: ArraySlice<UInt8>, quoted: Bool) {
         if quoted { bytes.append(UInt8(ascii: "\"")) }
-        for byte in data {
-            bytes.append(Self.hexDigit(byte >> 4))
-            bytes.append(Self.hexDigit(byte & 0x0F))
-        }
+        bytes.appendHex(data)
         if quoted { bytes.append(UInt8(ascii: "\"")) }
     }
 
-    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
-        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
-    }
-
-    mutating func appendJSONString(_ text: String) {
-        bytes.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): append("\\\"")
-            case UInt8(ascii: "\\"): append("\\\\")
-            case UInt8(ascii: "\n"): append("\\n")
-            case UInt8(ascii: "\r"): append("\\r")
-            case UInt8(ascii: "\t"): append("\\t")
-            case 0..<0x20:
-                let hex = String(byte, radix: 16)
-                append("\\u" + String(repeating: "0", count: 4 - hex.count) + hex)
-            default: bytes.append(byte)
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
-    }
+    /// A JSON string literal, non-ASCII text as UTF-8.
+    mutating func appendJSONString(_ text: String) { bytes.appendJSONString(text, ensureASCII: false) }
 
     /// Appends one value of a column.
     mutating func append(_ column: Column, at index: Int, quotingText: Bool) {

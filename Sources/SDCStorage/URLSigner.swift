@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SDCCore
 
 /// Signs and verifies expiring URLs for one object and one method (HMAC-SHA256 over method, key and expiry),
 /// the filesystem store's equivalent of S3 presigned URLs.
