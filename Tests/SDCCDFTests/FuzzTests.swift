@@ -30,7 +30,7 @@ import Testing
             let at = Int.random(in: 0..<(bytes.count - width), using: &random) & ~3
             let extremes: [UInt64] = [0, 1, 0xFFFF_FFFF_FFFF_FFFF, 0x7FFF_FFFF, 0x8000_0000, 0x7FFF_FFFF_FFFF_FFFF, UInt64(bytes.count), 8]
             let value = extremes[Int.random(in: 0..<extremes.count, using: &random)]
-            for k in 0..<width { bytes[at + k] = UInt8(truncatingIfNeeded: value >> UInt64(8 * (width - 1 - k))) }
+            overwrite(&bytes, at: at, width: width, with: value)
         case 3:
             let at = Int.random(in: 0..<bytes.count, using: &random)
             bytes[at] ^= 1 << UInt8.random(in: 0...7, using: &random)
@@ -48,6 +48,7 @@ import Testing
         var random = SplitMix(state: 4)
         var failures = 0
         var successes = 0
+        var refusedAllocations = 0
         for iteration in 0..<10_000 {
             let (name, original) = sources[iteration % sources.count]
             let bytes = Self.mutate(original, using: &random)
@@ -62,11 +63,64 @@ import Testing
                 }
                 _ = try CDFDump(reader: reader, recordLimit: 2).json()
                 successes += 1
-            } catch is CDFError {
+            } catch let error as CDFError {
+                Self.expectDiagnosable(error, iteration: iteration)
+                if case .allocationTooLarge = error { refusedAllocations += 1 }
                 failures += 1
+            } catch {
+                Issue.record("iteration \(iteration) (\(name)): \(type(of: error)) is not a CDFError: \(error)")
             }
         }
         #expect(failures > 1000, "most damaged files must be rejected")
-        #expect(successes + failures == 10_000)
+        #expect(successes > 100, "damage to data bytes leaves a readable file")
+        #expect(refusedAllocations > 0, "files claiming sizes they cannot hold are refused before allocating")
+    }
+
+    /// A failure has a message, and errors about the file's structure say where in the file the damage is.
+    static func expectDiagnosable(_ error: CDFError, iteration: Int, sourceLocation: SourceLocation = #_sourceLocation) {
+        let located: Bool = switch error {
+        case .truncated, .malformed, .unexpectedRecordType, .cycle, .unsupportedDataType, .unsupportedCompression,
+             .decompressionFailed, .allocationTooLarge:
+            true
+        default:
+            false
+        }
+        #expect(!error.description.isEmpty, "iteration \(iteration)", sourceLocation: sourceLocation)
+        if located {
+            #expect(error.description.contains("offset "), "iteration \(iteration): \(error)", sourceLocation: sourceLocation)
+        }
+    }
+
+    /// Size fields set to the largest values their width allows are refused with `allocationTooLarge`, without
+    /// allocating what they claim.
+    @Test func hugeClaimedSizesAreRefusedBeforeAllocating() throws {
+        // The CCR of a whole-file-compressed CDF: uncompressed size (8 bytes at offset 28).
+        var fileGz = try TestData.bytes("small_filegz.cdf")
+        Self.overwrite(&fileGz, at: 28, width: 8, with: 0x7FFF_FFFF_FFFF_FFFF)
+        #expect {
+            _ = try CDFReader(bytes: fileGz, options: CDFReadOptions(verifyChecksum: false))
+        } throws: { error in
+            guard case let .allocationTooLarge(record, offset, bytes, limit)? = error as? CDFError else { return false }
+            return record == "CCR" && offset == 8 && bytes == Int.max && limit < fileGz.count * 2000
+        }
+        // A zVDR's MaxRec (4 bytes at offset 24 of the record): 2^31 records of a variable stored in a few kilobytes.
+        for name in ["small.cdf", "small_gzipvar.cdf", "cvvr_demo.cdf"] {
+            let original = try TestData.bytes(name)
+            let variable = try #require(try CDFReader(bytes: original).variables.first { $0.recordVarying })
+            var damaged = original
+            Self.overwrite(&damaged, at: variable.descriptorOffset + 24, width: 4, with: 0x7FFF_FFFF)
+            let reader = try CDFReader(bytes: damaged)
+            #expect {
+                _ = try reader.values(of: variable.name)
+            } throws: { error in
+                guard case let .allocationTooLarge(_, _, bytes, limit)? = error as? CDFError else { return false }
+                return bytes > limit && limit <= damaged.count * 1032 + 1024
+            }
+        }
+    }
+
+    /// Writes `value` big-endian into `width` bytes at `offset`.
+    static func overwrite(_ bytes: inout [UInt8], at offset: Int, width: Int, with value: UInt64) {
+        for k in 0..<width { bytes[offset + k] = UInt8(truncatingIfNeeded: value >> UInt64(8 * (width - 1 - k))) }
     }
 }

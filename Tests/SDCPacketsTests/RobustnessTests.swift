@@ -69,7 +69,9 @@ struct RobustnessTests {
         let decoder = PacketDecoder(definition: definition)
         var random = SplitMix64(seed: 2026)
         var damagedStreams = 0
-        for _ in 0..<10_000 {
+        var derivedSuccesses = 0
+        var derivedFailures = 0
+        for iteration in 0..<10_000 {
             var bytes = clean
             switch Int.random(in: 0..<4, using: &random) {
             case 0:  // flip random bits
@@ -90,10 +92,44 @@ struct RobustnessTests {
             expectConsistent(decoded, byteCount: bytes.count)
             if !decoded.report.damage.isEmpty || decoded.report.trailingBytes != nil { damagedStreams += 1 }
             for container in decoded.containers {
-                _ = try? container.derivedColumns()
+                do throws(DerivedValueError) {
+                    let columns = try container.derivedColumns()
+                    expectDerivedColumns(columns, of: container, byteCount: bytes.count, iteration: iteration)
+                    derivedSuccesses += 1
+                } catch {
+                    expectNamesItsPacket(error, in: container, iteration: iteration)
+                    derivedFailures += 1
+                }
             }
         }
         #expect(damagedStreams > 5_000)
+        #expect(derivedSuccesses > 1_000, "most decoded containers have derived values")
+        #expect(derivedFailures > 0, "damaged values that have no derived value (unlabelled enumerations, bad UTF-8) are reported")
+    }
+
+    /// Derived values cover every field and packet, and their size stays proportional to the input.
+    private func expectDerivedColumns(_ columns: [Column], of container: DecodedContainer, byteCount: Int, iteration: Int,
+                                      sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(columns.count == container.fields.count, "iteration \(iteration)", sourceLocation: sourceLocation)
+        var textBytes = 0
+        for column in columns {
+            #expect(column.count == container.count, "iteration \(iteration)", sourceLocation: sourceLocation)
+            if case let .string(values) = column { textBytes += values.reduce(0) { $0 + $1.utf8.count } }
+        }
+        // Strings are decoded input bytes (UTF-8 at most as long) or enumeration labels (at most 4 bytes here).
+        #expect(textBytes <= byteCount + 4 * container.count * columns.count, "iteration \(iteration)", sourceLocation: sourceLocation)
+    }
+
+    /// A derived-value failure names a field of the container and one of its packets, and has a message.
+    private func expectNamesItsPacket(_ error: DerivedValueError, in container: DecodedContainer, iteration: Int,
+                                      sourceLocation: SourceLocation = #_sourceLocation) {
+        let (field, packet): (String, Int) = switch error {
+        case let .unknownEnumerationValue(field, _, packet), let .outsideSplineRange(field, _, packet), let .invalidString(field, packet):
+            (field, packet)
+        }
+        #expect(container.fields.contains { $0.name == field }, "iteration \(iteration): \(error)", sourceLocation: sourceLocation)
+        #expect((0..<container.count).contains(packet), "iteration \(iteration): \(error)", sourceLocation: sourceLocation)
+        #expect(error.description.hasPrefix(field + ": "), "iteration \(iteration): \(error)", sourceLocation: sourceLocation)
     }
 
     @Test("A truncated last packet, a length past the end, and wrong sizes are reported per APID")
