@@ -4,8 +4,10 @@ import re
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
+import numpy as np
 import pytest
 import requests
+from cdflib.cdfwrite import CDF as CDFWriter
 from prometheus_client.parser import text_string_to_metric_families
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
@@ -17,12 +19,26 @@ from test_pipeline import BUILT_IN, external, jobs, science, upload, wait_for, w
 ANCILLARY = "imap_swapi_lut-notes_20250101_v001.csv"
 SWAPI_L0 = "imap_swapi_l0_raw_20250101_v001.0000.pkts"
 SWAPI_SCI = "imap/swapi/l1a/2025/01/imap_swapi_l1a_sci_20250101_v001.0001.cdf"
+STUCK_CLOCK = "imap_swapi_l1b_stuck_20250102_v001.0000.cdf"
+
+
+def stuck_clock_cdf(path) -> bytes:
+    """A CDF written by cdflib whose 2,000 records all have one time, as a stuck clock in an L0 file makes."""
+    writer = CDFWriter(str(path), cdf_spec={"Encoding": "IBMPC_ENCODING", "Majority": "row_major"})
+    epoch = {"Variable": "epoch", "Data_Type": 33, "Num_Elements": 1, "Rec_Vary": True, "Dim_Sizes": [], "Compress": 0}
+    writer.write_var(epoch, var_attrs={"VAR_TYPE": "support_data"},
+                     var_data=np.full(2000, 789_048_069_184_000_000, dtype=np.int64))  # 2025-01-02T00:00:00
+    counts = {"Variable": "counts", "Data_Type": 45, "Num_Elements": 1, "Rec_Vary": True, "Dim_Sizes": [], "Compress": 0}
+    writer.write_var(counts, var_attrs={"VAR_TYPE": "data", "DEPEND_0": "epoch", "FILLVAL": [-1e31, "CDF_REAL8"]},
+                     var_data=np.arange(2000, dtype=np.float64) % 13)
+    writer.close()
+    return path.read_bytes()
 
 
 @pytest.fixture(scope="module")
 def portal_server(sdc_bin, shared_dir, tmp_path_factory):
     """A server whose pipeline made SWAPI L1A products from a generated L0 file and failed a CoDICE job; one
-    released ancillary file."""
+    released ancillary file; an L1B product with a stuck clock."""
     from packets_oracle import generate
 
     work = tmp_path_factory.mktemp("portal")
@@ -35,6 +51,7 @@ def portal_server(sdc_bin, shared_dir, tmp_path_factory):
         upload(server, work, SWAPI_L0, packets.read_bytes())
         upload(server, work, ANCILLARY, b"energy,table\n1,2\n")
         upload(server, work, "imap_codice_l0_raw_20250101_v001.0000.pkts", b"codice packets")
+        upload(server, work, STUCK_CLOCK, stuck_clock_cdf(work / "stuck-clock.cdf"))
         wait_for(lambda: len(science(server, instrument="swapi", data_level="l1a")) == 2, timeout=120)
         wait_for(lambda: [j for j in jobs(server, instrument="codice") if j["status"] == "FAILED"], timeout=120)
         yield server
@@ -95,26 +112,11 @@ def test_the_server_url_opens_the_portal(portal_server, browser):
     assert response.headers["content-type"] == "application/json" and ANCILLARY in response.text
 
 
-def test_quicklook_of_a_stuck_clock_renders_and_the_server_stays_up(portal_server, browser, tmp_path):
+def test_quicklook_of_a_stuck_clock_renders_and_the_server_stays_up(portal_server, browser):
     """A product whose 2,000 records share one time (a stuck clock), written by cdflib, once crashed the server when
     its quicklook was opened."""
-    import numpy as np
-    from cdflib.cdfwrite import CDF as CDFWriter
-
-    name = "imap_swapi_l1b_stuck_20250102_v001.cdf"
-    path = tmp_path / "cdflib" / name
-    path.parent.mkdir()
-    writer = CDFWriter(str(path), cdf_spec={"Encoding": "IBMPC_ENCODING", "Majority": "row_major"})
-    epoch = {"Variable": "epoch", "Data_Type": 33, "Num_Elements": 1, "Rec_Vary": True, "Dim_Sizes": [], "Compress": 0}
-    writer.write_var(epoch, var_attrs={"VAR_TYPE": "support_data"},
-                     var_data=np.full(2000, 789_048_069_184_000_000, dtype=np.int64))
-    counts = {"Variable": "counts", "Data_Type": 45, "Num_Elements": 1, "Rec_Vary": True, "Dim_Sizes": [], "Compress": 0}
-    writer.write_var(counts, var_attrs={"VAR_TYPE": "data", "DEPEND_0": "epoch", "FILLVAL": [-1e31, "CDF_REAL8"]},
-                     var_data=np.arange(2000, dtype=np.float64) % 13)
-    writer.close()
-    upload(portal_server, tmp_path, name, path.read_bytes())
     sign_in(browser, portal_server.url, portal_server.read_key)
-    browser.get(f"{portal_server.url}/portal/quicklook/imap/swapi/l1b/2025/01/{name}")
+    browser.get(f"{portal_server.url}/portal/quicklook/imap/swapi/l1b/2025/01/{STUCK_CLOCK}")
     svg = browser.find_element(By.CSS_SELECTOR, "svg.plot")
     assert svg.get_attribute("data-points") == "2000"
     assert len(svg.find_element(By.CSS_SELECTOR, "polyline.data").get_attribute("points").split()) == 2  # one column: min, max
@@ -225,7 +227,7 @@ def test_metrics_parse_and_move_with_traffic(portal_server):
     assert after[("sdc_pipeline_jobs", (("state", "failed"),))] >= 1
     assert after[("sdc_pipeline_jobs", (("state", "succeeded"),))] >= 1
     assert ("sdc_pipeline_queue_depth", ()) in after
-    assert after[("sdc_catalog_files", (("class", "science"),))] == 4  # two L0 uploads, two L1A products
+    assert after[("sdc_catalog_files", (("class", "science"),))] == 5  # two L0 and one L1B uploads, two L1A products
     assert after[("sdc_pipeline_job_duration_seconds_count", (("instrument", "swapi"), ("level", "l1a"), ("status", "succeeded")))] == 1
 
 
