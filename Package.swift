@@ -144,6 +144,9 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .testTarget(name: "SDCIngestTests", dependencies: [
+            "SDCIngest", "SDCAssembly", "SDCCatalog", "SDCCore", .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         .testTarget(name: "SDCJobsTests", dependencies: ["SDCJobs", "SDCCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SDCPipelineTests", dependencies: ["SDCPipeline", "SDCJobs", "SDCCatalog", "SDCIngest", "SDCStorage", "SDCAssembly"]),
         .testTarget(name: "SDCPortalTests", dependencies: [
