@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Responsiveness under processing load: /query latency (p50, p99 over sequential requests) on an idle server, then
+# while 8 SWAPI L0 -> L1A jobs run at once (decoding and CDF writing run on NIO's thread pool, not on the cooperative
+# pool that serves requests). Prints both and the ratio (loaded / idle; near 1 means flat).
+# Env: SDC_BIN (release build), SDC_SHARED, BENCH_PACKETS (SWAPI packets per container and day, default 20000).
+set -euo pipefail
+source scripts/lib/provision.sh
+packets=${BENCH_PACKETS:-20000}
+work=$(mktemp -d /tmp/sdc-bench-responsiveness.XXXXXX)
+server_pid=""
+cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+.venv/bin/python "$SDC_SHARED/testdata/tools/gen_packets.py" --xtce "$SDC_SHARED/testdata/xtce/swapi_packet_definition.xml" \
+  --container SWP_HK --container SWP_SCI -n "$packets" --seed 2 --out "$work/swapi" > /dev/null
+"$SDC_BIN" serve --root "$work/root" --port 0 --workers 8 --log-level warning > "$work/server.out" 2> "$work/server.log" &
+server_pid=$!
+for _ in $(seq 1 100); do grep -q "listening" "$work/server.out" 2>/dev/null && break; sleep 0.1; done
+url=$(head -1 "$work/server.out" | sed 's/^sdc listening on //')
+key=$("$SDC_BIN" keys create --root "$work/root" --scope write --name bench)
+
+.venv/bin/python - "$url" "$key" "$work/swapi.pkts" <<'PY'
+import json, statistics, sys, time, urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+url, key, packets = sys.argv[1], sys.argv[2], open(sys.argv[3], "rb").read()
+
+def call(method, path, data=None):
+    request = urllib.request.Request(path if path.startswith("http") else url + path, data=data, method=method, headers={"x-api-key": key})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return response.read()
+
+def upload(day):
+    name = f"imap_swapi_l0_raw_{day}_v001.0000.pkts"
+    call("PUT", json.loads(call("GET", f"/api-key/upload/{name}")), packets)
+
+def products():
+    return json.loads(call("GET", "/api-key/query?instrument=swapi&data_level=l1a"))
+
+def latencies(count=None, until=None):
+    samples = []
+    while (count is not None and len(samples) < count) or (until is not None and not until(len(samples))):
+        start = time.perf_counter()
+        call("GET", "/api-key/query?instrument=swapi&data_level=l1a&start_date=20250101&end_date=20250131")
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+def summary(samples):
+    ordered = sorted(samples)
+    return {"requests": len(ordered), "p50_ms": round(statistics.median(ordered), 2),
+            "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 2)}
+
+idle = summary(latencies(count=300))
+days = [f"202501{day:02d}" for day in range(1, 9)]
+start = time.monotonic()
+with ThreadPoolExecutor(8) as pool:
+    list(pool.map(upload, days))
+# Sample while the jobs run: until every L1A product is queryable (checked every 50 requests).
+loaded_samples = latencies(until=lambda n: n >= 50 and n % 50 == 0 and len(products()) >= 2 * len(days))
+elapsed = time.monotonic() - start
+loaded = summary(loaded_samples)
+print(f"/query latency, idle vs during {len(days)} concurrent L1A jobs ({elapsed:.1f} s of processing, L0 {len(packets) / 1e6:.1f} MB/day)")
+print(f"{'':<10}{'requests':>10}{'p50 ms':>10}{'p99 ms':>10}")
+print(f"{'idle':<10}{idle['requests']:>10}{idle['p50_ms']:>10}{idle['p99_ms']:>10}")
+print(f"{'loaded':<10}{loaded['requests']:>10}{loaded['p50_ms']:>10}{loaded['p99_ms']:>10}")
+print(f"ratio loaded/idle: p50 {loaded['p50_ms'] / idle['p50_ms']:.2f}, p99 {loaded['p99_ms'] / idle['p99_ms']:.2f}")
+PY
