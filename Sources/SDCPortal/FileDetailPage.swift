@@ -25,11 +25,11 @@ enum FileDetailPage {
         if let crid = record.crid { rows.append(("CRID", crid)) }
         let metadata = rows.map { row -> HTML in "<tr><th>\(row.0)</th><td>\(row.1)</td></tr>" }
         let quicklook: HTML = Quicklook.canPlot(file)
-            ? "<p><a href=\"/portal/quicklook/\(URLText.path(record.key))\" id=\"quicklook-link\">Quicklook plots</a></p>"
+            ? "<p><a href=\"/portal/quicklook/\(record.key.percentEncoded(safe: "/"))\" id=\"quicklook-link\">Quicklook plots</a></p>"
             : ""
         return """
             <table id="metadata">\(metadata)</table>
-            <p><a href="/portal/download/\(URLText.path(record.key))" id="download-link" download>Download \(file.name)</a></p>
+            <p><a href="/portal/download/\(record.key.percentEncoded(safe: "/"))" id="download-link" download>Download \(file.name)</a></p>
             \(quicklook)
             <h2>Made by</h2>
             \(jobList(lineage.producingJobs, empty: "No processing job made this file (it was uploaded)."))
@@ -46,7 +46,7 @@ enum FileDetailPage {
         let items = files.map { nameOrKey -> HTML in
             let basename = String(nameOrKey.split(separator: "/").last ?? "")
             guard let file = try? IMAPFileName.parse(basename) else { return "<li>\(nameOrKey)</li>" }
-            return "<li><a href=\"/portal/files/\(URLText.path(file.key))\">\(file.name)</a></li>"
+            return "<li><a href=\"/portal/files/\(file.key.percentEncoded(safe: "/"))\">\(file.name)</a></li>"
         }
         return "<ul id=\"\(id)\">\(items)</ul>"
     }

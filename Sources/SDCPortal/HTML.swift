@@ -1,4 +1,5 @@
 import Foundation
+import SDCCore
 
 /// A fragment of HTML. Interpolated strings are escaped; interpolated fragments are not, so markup is built from
 /// literals and user-controlled text can only ever appear as text.
@@ -46,33 +47,11 @@ public struct HTML: Sendable, Equatable, ExpressibleByStringInterpolation, Custo
     }
 }
 
-/// Percent-encoding for building portal links.
+/// Portal links and forms: query strings built with SDCCore's percent-encoding, and form-encoded text decoded.
 enum URLText {
-    /// Encodes everything but unreserved characters (RFC 3986), for query values.
-    static func queryValue(_ text: String) -> String { encode(text, keeping: { _ in false }) }
-
-    /// Encodes a storage key for a path, keeping its `/` separators.
-    static func path(_ key: String) -> String { encode(key, keeping: { $0 == UInt8(ascii: "/") }) }
-
     /// `name=value&...` with encoded values.
     static func query(_ items: [(String, String)]) -> String {
-        items.map { "\($0.0)=\(queryValue($0.1))" }.joined(separator: "&")
-    }
-
-    private static func encode(_ text: String, keeping extra: (UInt8) -> Bool) -> String {
-        let hex = Array("0123456789ABCDEF".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count)
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
-                out.append(byte)
-            default:
-                if extra(byte) { out.append(byte) } else { out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 15)]] }
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
+        items.map { "\($0.0)=\($0.1.percentEncoded())" }.joined(separator: "&")
     }
 
     /// Decodes `application/x-www-form-urlencoded` text (`+` is a space) into name-value pairs, in order.

@@ -131,7 +131,7 @@ public struct Portal: ServerExtension {
             ? "<p class=\"muted\" id=\"no-plots\">No time-series variables (numeric, with a TT2000 DEPEND_0) to plot.</p>"
             : "\(figures)"
         let body: HTML = """
-            <p><a href="/portal/files/\(URLText.path(record.key))">Back to \(record.file.name)</a> · \(figures.count) plots \
+            <p><a href="/portal/files/\(record.key.percentEncoded(safe: "/"))">Back to \(record.file.name)</a> · \(figures.count) plots \
             (at most \(Quicklook.maximumPlots))</p>\(plots)
             """
         return html(Layout.page(title: "Quicklook: \(record.file.name)", visitor: visitor, body: body))

@@ -145,11 +145,11 @@ enum SearchPage {
         for record in page.records {
             let fields = Columns(record.file)
             rows.append("""
-                <tr><td><a href="/portal/files/\(URLText.path(record.key))" class="file-link">\(record.file.name)</a></td>\
+                <tr><td><a href="/portal/files/\(record.key.percentEncoded(safe: "/"))" class="file-link">\(record.file.name)</a></td>\
                 <td>\(fields.instrument)</td><td>\(fields.level)</td><td>\(fields.descriptor)</td><td>\(fields.startDate)</td>\
                 <td>\(fields.version)</td><td class="num">\(Format.bytes(record.size))</td><td>\(record.ingestionDate.compact)</td>\
                 <td>\(record.released ? "yes" : "no")</td>\
-                <td><a href="/portal/download/\(URLText.path(record.key))" class="download-link" download>download</a></td></tr>
+                <td><a href="/portal/download/\(record.key.percentEncoded(safe: "/"))" class="download-link" download>download</a></td></tr>
                 """)
         }
         let first = (search.page - 1) * SearchRequest.pageSize

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import SDCCore
 import Synchronization
 
 /// Portal sign-in sessions, kept in memory on this server (a restart signs everyone out; several servers behind a
@@ -53,10 +54,7 @@ public final class SessionStore: Sendable {
     /// 256 random bits, hex.
     private static func newToken() -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<4).map { _ in
-            let hex = String(generator.next() as UInt64, radix: 16)
-            return String(repeating: "0", count: 16 - hex.count) + hex
-        }.joined()
+        return (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }.hexString
     }
 }
 

@@ -74,7 +74,10 @@ extension TestClientProtocol {
         let setCookie = try #require(response.headers[.setCookie])
         #expect(setCookie.hasPrefix("sdc_session=") && setCookie.contains("; HttpOnly") && setCookie.contains("; SameSite=Lax"))
         #expect(setCookie.contains("; Max-Age=28800") && setCookie.contains("; Path=/portal"))
-        return String(setCookie.prefix { $0 != ";" })
+        let cookie = String(setCookie.prefix { $0 != ";" })
+        let token = cookie.dropFirst("sdc_session=".count)
+        #expect(token.count == 64 && token.allSatisfy { $0.isHexDigit && !$0.isUppercase })  // 256 random bits
+        return cookie
     }
 
     func get(_ uri: String, cookie: String? = nil) async throws -> TestResponse {
