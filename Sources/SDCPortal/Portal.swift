@@ -26,7 +26,7 @@ public struct Portal: ServerExtension {
 
     /// A portal over a data center's catalog, jobs, store and keys. Quicklook plots are made on `threadPool`.
     public init(catalog: any FileCatalog & CatalogBrowsing, jobs: any JobStore, store: any ObjectStore, keys: any APIKeyStore,
-                sessions: SessionStore = SessionStore(), threadPool: NIOThreadPool = .singleton) {
+                sessions: SessionStore = SessionStore(), threadPool: NIOThreadPool = Portal.quicklookThreadPool) {
         self.catalog = catalog
         self.jobs = jobs
         self.store = store
@@ -34,6 +34,14 @@ public struct Portal: ServerExtension {
         self.sessions = sessions
         cdfObjects = CDFObjects(store: store, threadPool: threadPool)
     }
+
+    /// The threads quicklook plots are made on, half the cores: apart from `NIOThreadPool.singleton`, on which the
+    /// filesystem store reads downloads, so that plotting large files never holds up downloads, and never all cores.
+    public static let quicklookThreadPool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: max(1, System.coreCount / 2))
+        pool.start()
+        return pool
+    }()
 
     /// The portal's pages under `/portal`, and `/` redirecting there so that the server's own URL opens the portal.
     public func addRoutes(to router: Router<SDCRequestContext>) {
