@@ -30,3 +30,20 @@ extension String {
         return String(decoding: out, as: UTF8.self)
     }
 }
+
+extension String {
+    /// The name-value pairs of an `application/x-www-form-urlencoded` text (a URL query or a form body), in order:
+    /// `+` is a space and `%XX` escapes are decoded (an invalid escape is kept as written); pairs without a name are
+    /// dropped and a name without `=` has the empty value, as Python's `parse_qsl(..., keep_blank_values=True)`.
+    public var formDecodedPairs: [(String, String)] {
+        split(separator: "&").compactMap { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ text: Substring) -> String {
+                let spaced = text.replacingOccurrences(of: "+", with: " ")
+                return spaced.removingPercentEncoding ?? spaced
+            }
+            guard let name = parts.first, !name.isEmpty else { return nil }
+            return (decode(name), parts.count > 1 ? decode(parts[1]) : "")
+        }
+    }
+}

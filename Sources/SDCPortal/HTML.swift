@@ -47,22 +47,10 @@ public struct HTML: Sendable, Equatable, ExpressibleByStringInterpolation, Custo
     }
 }
 
-/// Portal links and forms: query strings built with SDCCore's percent-encoding, and form-encoded text decoded.
+/// Portal links: query strings built with SDCCore's percent-encoding.
 enum URLText {
     /// `name=value&...` with encoded values.
     static func query(_ items: [(String, String)]) -> String {
         items.map { "\($0.0)=\($0.1.percentEncoded())" }.joined(separator: "&")
-    }
-
-    /// Decodes `application/x-www-form-urlencoded` text (`+` is a space) into name-value pairs, in order.
-    static func formPairs(_ text: String) -> [(String, String)] {
-        text.split(separator: "&", omittingEmptySubsequences: true).map { pair in
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ part: Substring) -> String {
-                let spaced = part.replacingOccurrences(of: "+", with: " ")
-                return spaced.removingPercentEncoding ?? spaced
-            }
-            return (decode(parts[0]), parts.count > 1 ? decode(parts[1]) : "")
-        }
     }
 }

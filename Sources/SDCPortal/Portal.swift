@@ -282,7 +282,7 @@ public struct Portal: ServerExtension {
 
     func formPairs(_ request: Request) async throws -> [(String, String)] {
         let body = try await request.body.collect(upTo: 64 * 1024)
-        return URLText.formPairs(String(buffer: body))
+        return String(buffer: body).formDecodedPairs
     }
 
     /// A page whose body does not depend on who is looking.
@@ -304,7 +304,7 @@ public struct Portal: ServerExtension {
 
 extension Request {
     /// The query string's name-value pairs, decoded, in order.
-    var queryPairs: [(String, String)] { URLText.formPairs(uri.query ?? "") }
+    var queryPairs: [(String, String)] { (uri.query ?? "").formDecodedPairs }
 }
 
 extension HTML {

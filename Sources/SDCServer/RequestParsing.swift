@@ -1,20 +1,10 @@
 import Foundation
 import Hummingbird
+import SDCCore
 
 extension Request {
     /// Query parameters in order, form-decoded (`+` is a space).
-    var orderedQueryParameters: [(String, String)] {
-        guard let query = uri.query, !query.isEmpty else { return [] }
-        return query.split(separator: "&").compactMap { pair in
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ text: Substring) -> String {
-                let spaced = text.replacingOccurrences(of: "+", with: " ")
-                return spaced.removingPercentEncoding ?? spaced
-            }
-            guard let name = parts.first, !name.isEmpty else { return nil }
-            return (decode(name), parts.count > 1 ? decode(parts[1]) : "")
-        }
-    }
+    var orderedQueryParameters: [(String, String)] { (uri.query ?? "").formDecodedPairs }
 
     /// The percent-decoded remainder of the path after `/<route>/` (and the family prefix), or nil if the route
     /// segment is last. Throws 400 when the path is not valid percent-encoding.
