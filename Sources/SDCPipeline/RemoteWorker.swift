@@ -63,7 +63,7 @@ public struct HTTPJobQueue: JobQueue {
     }
 
     public func claim(workerID: String, leaseSeconds: Int64) async throws -> ClaimedJob? {
-        let (status, buffer) = try await remote.call(.POST, "/api-key/jobs/claim?worker=\(workerID.percentEncodedQuery)&lease=\(leaseSeconds)", accept: [200, 204])
+        let (status, buffer) = try await remote.call(.POST, "/api-key/jobs/claim?worker=\(workerID.percentEncoded())&lease=\(leaseSeconds)", accept: [200, 204])
         guard status == 200 else { return nil }
         let job = try remote.job(from: buffer)
         let answer: ClaimAnswer
@@ -136,7 +136,7 @@ public struct RemoteWorkerEnvironment: WorkerEnvironment {
     public func products(of job: Job) async throws -> [String] {
         var query = "instrument=\(job.product.source)&data_level=\(job.product.dataType)&start_date=\(job.startDate)&end_date=\(job.startDate)"
         query += "&major_version=\(job.version.major ?? 0)&minor_version=\(job.version.minor)"
-        if job.product.descriptor != "all" { query += "&descriptor=\(job.product.descriptor.percentEncodedQuery)" }
+        if job.product.descriptor != "all" { query += "&descriptor=\(job.product.descriptor.percentEncoded())" }
         if let repointing = job.repointing { query += "&repointing=\(repointing)" }
         let (_, buffer) = try await remote.call(.GET, "/api-key/query?" + query)
         let rows = try JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [[String: Any]] ?? []
@@ -144,11 +144,4 @@ public struct RemoteWorkerEnvironment: WorkerEnvironment {
     }
 
     public func apiURL() async throws -> String { remote.baseURL }
-}
-
-extension String {
-    /// Percent-encoded for a query value.
-    var percentEncodedQuery: String {
-        addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? self
-    }
 }
