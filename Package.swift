@@ -40,10 +40,12 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        // Object store behind a protocol; local filesystem implementation and URL signing.
+        // Object store behind a protocol; local filesystem and S3 implementations, URL signing and AWS SigV4.
         .target(name: "SDCStorage", dependencies: [
             "SDCCore",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
@@ -130,7 +132,11 @@ let package = Package(
         ]),
         .testTarget(name: "SDCCoreTests", dependencies: ["SDCCore"]),
         .testTarget(name: "SDCCatalogTests", dependencies: ["SDCCatalog"]),
-        .testTarget(name: "SDCStorageTests", dependencies: ["SDCStorage", "SDCCore", .product(name: "NIOCore", package: "swift-nio")]),
+        .testTarget(name: "SDCStorageTests", dependencies: [
+            "SDCStorage", "SDCCore",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ], exclude: ["Fixtures/make_sigv4_vectors.py"], resources: [.copy("Fixtures/sigv4_botocore.json")]),
         .testTarget(name: "SDCServerTests", dependencies: [
             "SDCServer", "SDCIngest", "SDCAssembly", "SDCJobs",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

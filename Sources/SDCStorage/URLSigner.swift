@@ -46,12 +46,15 @@ public struct URLSigner: Sendable {
         case missing
         case expired
         case badSignature
+        /// The store's presigned URLs point at its S3 bucket, which checks them; this server issues none.
+        case servedByBucket
 
         public var description: String {
             switch self {
             case .missing: "the URL carries no \(URLSigner.expiresParameter) and \(URLSigner.signatureParameter) parameters"
             case .expired: "the URL has expired: request a new one"
             case .badSignature: "the URL's signature does not match its method, key and expiry"
+            case .servedByBucket: "objects are stored in an S3 bucket: presigned URLs point at the bucket, and this server issues none"
             }
         }
     }
