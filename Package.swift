@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Naming grammar, versions, dates. Depends on nothing.
@@ -61,6 +62,12 @@ let package = Package(
             "SDCCore",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // The PostgreSQL backend (PostgresNIO) of the catalog, API keys, request log and job store, for many replicas.
+        .target(name: "SDCPostgres", dependencies: [
+            "SDCCore", "SDCCatalog", "SDCJobs",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // Processing: dependency graph, algorithm registry, planner, workers, built-in L0 -> L1A.
         .target(name: "SDCPipeline", dependencies: [
@@ -131,7 +138,9 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "SDCCoreTests", dependencies: ["SDCCore"]),
-        .testTarget(name: "SDCCatalogTests", dependencies: ["SDCCatalog"]),
+        .testTarget(name: "SDCCatalogTests", dependencies: [
+            "SDCCatalog", "SDCPostgres", .product(name: "PostgresNIO", package: "postgres-nio"),
+        ]),
         .testTarget(name: "SDCStorageTests", dependencies: [
             "SDCStorage", "SDCCore",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -153,7 +162,10 @@ let package = Package(
         .testTarget(name: "SDCIngestTests", dependencies: [
             "SDCIngest", "SDCAssembly", "SDCCatalog", "SDCCore", .product(name: "NIOCore", package: "swift-nio"),
         ]),
-        .testTarget(name: "SDCJobsTests", dependencies: ["SDCJobs", "SDCCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "SDCJobsTests", dependencies: [
+            "SDCJobs", "SDCCore", "SDCCatalog", "SDCPostgres", .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+        ]),
         .testTarget(name: "SDCPipelineTests", dependencies: ["SDCPipeline", "SDCJobs", "SDCCatalog", "SDCIngest", "SDCStorage", "SDCAssembly"]),
         .testTarget(name: "SDCPortalTests", dependencies: [
             "SDCPortal", "SDCServer", "SDCIngest", "SDCCatalog", "SDCCDF", "SDCCore", "SDCJobs", "SDCAssembly",

@@ -25,6 +25,16 @@ public struct APIKeyInfo: Sendable, Hashable {
     public var revokedAt: UTCTime?
 
     public var isRevoked: Bool { revokedAt != nil }
+
+    /// A stored key as a catalog backend reads it back.
+    package init(id: Int64, name: String, scope: APIKeyScope, prefix: String, createdAt: UTCTime, revokedAt: UTCTime?) {
+        self.id = id
+        self.name = name
+        self.scope = scope
+        self.prefix = prefix
+        self.createdAt = createdAt
+        self.revokedAt = revokedAt
+    }
 }
 
 /// Why a key operation failed.

@@ -2,9 +2,9 @@ import GRDB
 import SDCCore
 
 /// Tables, migrations and row mapping of the SQLite catalog.
-enum CatalogSchema {
+package enum CatalogSchema {
     /// The table holding files of a class.
-    static func table(for fileClass: FileClass) -> String {
+    package static func table(for fileClass: FileClass) -> String {
         switch fileClass {
         case .science: "science_files"
         case .quicklook: "quicklook_files"
@@ -15,7 +15,7 @@ enum CatalogSchema {
         }
     }
 
-    static func table(for queryTable: QueryTable) -> String {
+    package static func table(for queryTable: QueryTable) -> String {
         table(for: FileClass(rawValue: queryTable.rawValue)!)
     }
 
@@ -134,43 +134,49 @@ enum CatalogSchema {
 
     /// Inserts a record into its class's table; an existing key is ``CatalogError/alreadyExists(key:)``.
     static func insert(_ record: CatalogRecord, into db: Database) throws {
-        let table = table(for: record.file.fileClass)
+        let insert = insertion(record)
         do {
-            switch record.file.fields {
-            case .science(let f):
-                try db.cachedStatement(sql: """
-                    INSERT INTO \(table) (file_path, instrument, data_level, descriptor, start_date, repointing, major_version,
-                        minor_version, ingestion_date, cr, crid, released, extension, size, sha256)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """).execute(arguments: [
-                        record.key, f.instrument.rawValue, f.dataLevel.rawValue, f.descriptor, f.startDate.description,
-                        f.repointing, f.version.major, f.version.minor, record.ingestionDate.secondsSince1970,
-                        f.carringtonRotation, record.crid, record.released, f.fileExtension, record.size, record.sha256,
-                    ])
-            case .ancillary(let f):
-                try db.cachedStatement(sql: """
-                    INSERT INTO \(table) (file_path, instrument, descriptor, start_date, end_date, repointing, version, extension,
-                        ingestion_date, released, size, sha256)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """).execute(arguments: [
-                        record.key, f.instrument.rawValue, f.descriptor, f.startDate.description, f.endDate?.description,
-                        f.repointing, f.version.description, f.fileExtension, record.ingestionDate.secondsSince1970,
-                        record.released, record.size, record.sha256,
-                    ])
-            case .spice(let f):
-                try db.cachedStatement(sql: """
-                    INSERT INTO spice_files (file_path, file_name, file_root, kernel_type, version, min_date, max_date,
-                        ingestion_date, released, size, sha256)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """).execute(arguments: [
-                        record.key, f.kernelType.directory + "/" + record.file.name, f.fileRoot, f.kernelType.rawValue,
-                        f.version.flatMap { Int($0) }, f.startDate?.description, (f.endDate ?? f.startDate)?.description,
-                        record.ingestionDate.secondsSince1970, record.released, record.size, record.sha256,
-                    ])
-            }
+            try db.cachedStatement(sql: insert.sql).execute(arguments: insert.statementArguments)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
             throw CatalogError.alreadyExists(key: record.key)
         }
+    }
+
+    /// The `INSERT` of a record into its class's table (every column derived from the name, plus what ingest measured).
+    package static func insertion(_ record: CatalogRecord) -> SQLQuery {
+        let table = table(for: record.file.fileClass)
+        let row: [(String, SQLValue)]
+        switch record.file.fields {
+        case .science(let f):
+            row = [
+                ("file_path", .text(record.key)), ("instrument", .text(f.instrument.rawValue)), ("data_level", .text(f.dataLevel.rawValue)),
+                ("descriptor", .text(f.descriptor)), ("start_date", .text(f.startDate.description)), ("repointing", SQLValue(f.repointing)),
+                ("major_version", SQLValue(f.version.major)), ("minor_version", SQLValue(f.version.minor)),
+                ("ingestion_date", .integer(record.ingestionDate.secondsSince1970)), ("cr", SQLValue(f.carringtonRotation)),
+                ("crid", SQLValue(record.crid)), ("released", .boolean(record.released)), ("extension", .text(f.fileExtension)),
+                ("size", .integer(record.size)), ("sha256", .text(record.sha256)),
+            ]
+        case .ancillary(let f):
+            row = [
+                ("file_path", .text(record.key)), ("instrument", .text(f.instrument.rawValue)), ("descriptor", .text(f.descriptor)),
+                ("start_date", .text(f.startDate.description)), ("end_date", SQLValue(f.endDate?.description)),
+                ("repointing", SQLValue(f.repointing)), ("version", .text(f.version.description)), ("extension", .text(f.fileExtension)),
+                ("ingestion_date", .integer(record.ingestionDate.secondsSince1970)), ("released", .boolean(record.released)),
+                ("size", .integer(record.size)), ("sha256", .text(record.sha256)),
+            ]
+        case .spice(let f):
+            row = [
+                ("file_path", .text(record.key)), ("file_name", .text(f.kernelType.directory + "/" + record.file.name)),
+                ("file_root", .text(f.fileRoot)), ("kernel_type", .text(f.kernelType.rawValue)),
+                ("version", SQLValue(f.version.flatMap { Int($0) })), ("min_date", SQLValue(f.startDate?.description)),
+                ("max_date", SQLValue((f.endDate ?? f.startDate)?.description)),
+                ("ingestion_date", .integer(record.ingestionDate.secondsSince1970)), ("released", .boolean(record.released)),
+                ("size", .integer(record.size)), ("sha256", .text(record.sha256)),
+            ]
+        }
+        let columns = row.map(\.0).joined(separator: ", ")
+        let placeholders = Array(repeating: "?", count: row.count).joined(separator: ", ")
+        return SQLQuery("INSERT INTO \(table) (\(columns)) VALUES (\(placeholders))", row.map(\.1))
     }
 
     /// Rebuilds a record from a row of any file table (the columns derived from the name are re-derived).
