@@ -46,6 +46,35 @@ public struct Job: Sendable, Hashable {
 
     /// Input file names, from `inputs`.
     public var inputNames: [String] { ProcessingInputCollection(json: inputs)?.allFiles ?? [] }
+
+    /// A job as a store reads it back (every job store of the package builds its jobs with it).
+    package init(id: Int64, status: JobStatus, product: ProductNode, startDate: FileDate, repointing: Int?, version: ProductVersion,
+                 algorithm: String, algorithmVersion: String, inputs: String, inputsHash: String, campaign: Int64, attempts: Int,
+                 maxAttempts: Int, workerID: String?, leaseExpiresAt: UTCTime?, notBefore: UTCTime, createdAt: UTCTime,
+                 startedAt: UTCTime?, finishedAt: UTCTime?, log: String, outputs: [String], error: String?) {
+        self.id = id
+        self.status = status
+        self.product = product
+        self.startDate = startDate
+        self.repointing = repointing
+        self.version = version
+        self.algorithm = algorithm
+        self.algorithmVersion = algorithmVersion
+        self.inputs = inputs
+        self.inputsHash = inputsHash
+        self.campaign = campaign
+        self.attempts = attempts
+        self.maxAttempts = maxAttempts
+        self.workerID = workerID
+        self.leaseExpiresAt = leaseExpiresAt
+        self.notBefore = notBefore
+        self.createdAt = createdAt
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.log = log
+        self.outputs = outputs
+        self.error = error
+    }
 }
 
 /// A job about to be created.
