@@ -120,7 +120,7 @@ let package = Package(
         ]),
         // The composition root: the one place that names the concrete catalog, job store and object store.
         .target(name: "SDCAssembly", dependencies: [
-            "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCJobs",
+            "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCJobs", "SDCPostgres",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The `sdc` command: wires the libraries together.

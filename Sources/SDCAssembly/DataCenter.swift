@@ -4,24 +4,81 @@ import SDCCatalog
 import SDCCore
 import SDCIngest
 import SDCJobs
+import SDCPostgres
 import SDCStorage
 
-/// The embedded data center in one folder: `catalog.sqlite` (files, keys, requests), `jobs.sqlite` (processing jobs
-/// and lineage), `objects/` (the store) and `url-signing.key` (the secret for presigned URLs).
+/// The catalog a data center needs: files, API keys, the request log and browsing.
+public typealias DataCenterCatalog = FileCatalog & APIKeyStore & RequestLog & CatalogBrowsing
+
+/// Where a data center keeps its state, and the one place that chooses the concrete backends:
+/// - embedded (the default): `catalog.sqlite` (files, keys, requests), `jobs.sqlite` (jobs and lineage), `objects/`
+///   (the filesystem store) and `url-signing.key` (the secret of presigned URLs), all in one folder;
+/// - scaled out: a PostgreSQL database (`--database`) for the catalog and the jobs, and an S3 bucket (`--store`) for
+///   the objects; the folder then keeps only what a process needs locally.
 public struct DataCenter: Sendable {
     public let root: URL
-    public let catalog: SQLiteCatalog
-    public let jobs: SQLiteJobStore
-    public let store: FileSystemObjectStore
+    public let catalog: any DataCenterCatalog
+    public let jobs: any JobStore
+    public let store: any ObjectStore
 
-    /// Opens (creating if needed) the data center in `root`.
+    /// Opens (creating if needed) the embedded data center in `root`.
     public init(root: URL) throws {
-        self.root = root
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        catalog = try SQLiteCatalog(path: root.appendingPathComponent("catalog.sqlite").path)
-        jobs = try SQLiteJobStore(path: root.appendingPathComponent("jobs.sqlite").path)
+        let catalog = try SQLiteCatalog(path: root.appendingPathComponent("catalog.sqlite").path)
+        self.init(root: root, catalog: catalog, jobs: try SQLiteJobStore(path: root.appendingPathComponent("jobs.sqlite").path),
+                  store: try Self.filesystemStore(in: root))
+    }
+
+    private init(root: URL, catalog: any DataCenterCatalog, jobs: any JobStore, store: any ObjectStore) {
+        self.root = root
+        self.catalog = catalog
+        self.jobs = jobs
+        self.store = store
+    }
+
+    private static func filesystemStore(in root: URL) throws -> FileSystemObjectStore {
         let signer = try URLSigner.loadOrCreate(at: root.appendingPathComponent("url-signing.key").path)
-        store = try FileSystemObjectStore(root: root.appendingPathComponent("objects").path, signer: signer)
+        return try FileSystemObjectStore(root: root.appendingPathComponent("objects").path, signer: signer)
+    }
+
+    /// Why a backend could not be opened: which one, and the reason.
+    public struct OpeningError: Error, Sendable, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Opens the data center: the PostgreSQL database at `database` (else SQLite in `root`) and the S3 bucket at
+    /// `store` (`s3://BUCKET[/PREFIX]?endpoint=URL&region=REGION`, credentials from the AWS_* variables; else the
+    /// filesystem under `root`). Each backend is checked at once, so a database or bucket that cannot be reached is
+    /// one clear error naming it.
+    public static func open(root: URL, database: String?, store location: String?) async throws -> DataCenter {
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let catalog: any DataCenterCatalog
+        let jobs: any JobStore
+        if let database {
+            do {
+                let connection = try await PostgresDatabase.connect(url: database)
+                catalog = try await PostgresCatalog(database: connection)
+                jobs = try await PostgresJobStore(database: connection, clock: .system)
+            } catch {
+                throw OpeningError(description: "the database cannot be used: \(error)")
+            }
+        } else {
+            catalog = try SQLiteCatalog(path: root.appendingPathComponent("catalog.sqlite").path)
+            jobs = try SQLiteJobStore(path: root.appendingPathComponent("jobs.sqlite").path)
+        }
+        let store: any ObjectStore
+        if let location {
+            do {
+                let bucket = S3ObjectStore(location: try S3Location(parsing: location), credentials: try AWSCredentials.fromEnvironment())
+                _ = try await bucket.size(of: try ObjectKey("imap/.sdc-reachability-check"))
+                store = bucket
+            } catch {
+                throw OpeningError(description: "the object store \(location) cannot be used: \(error)")
+            }
+        } else {
+            store = try filesystemStore(in: root)
+        }
+        return DataCenter(root: root, catalog: catalog, jobs: jobs, store: store)
     }
 
     /// The ingest path over this catalog and store.
@@ -29,11 +86,10 @@ public struct DataCenter: Sendable {
         Ingestor(catalog: catalog, store: store, listeners: listeners, logger: logger)
     }
 
-    /// Makes the catalog and the store agree after an unclean stop (see ``Ingestor/recover(removingTemporaryFiles:)``),
+    /// Makes the catalog and the store agree after an unclean stop (see ``Ingestor/recover()``),
     /// through `ingestor`, so that its listeners (the pipeline) hear of every recovered file.
     public func recover(through ingestor: Ingestor, logger: Logger) async throws -> RecoveryReport {
-        let (store, lifetime) = (store, ingestor.reservationLifetime)
-        let report = try await ingestor.recover(removingTemporaryFiles: { try store.removeIncompleteUploads(olderThan: lifetime) })
+        let report = try await ingestor.recover()
         if report != RecoveryReport() {
             logger.notice("recovered after an unclean stop", metadata: [
                 "completed": "\(report.completed)", "abandoned": "\(report.abandoned)",

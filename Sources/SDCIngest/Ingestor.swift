@@ -108,10 +108,10 @@ public struct Ingestor: Sendable {
     /// measured (size, SHA-256), cataloged and announced to the listeners (so that the pipeline plans them); the others
     /// are released. Only reservations of a process of this host that has ended, or older than
     /// ``reservationLifetime``, are touched: another live process's upload in flight is left alone.
-    public func recover(removingTemporaryFiles removeTemporaryFiles: () throws -> Int = { 0 }) async throws(IngestError) -> RecoveryReport {
+    public func recover() async throws(IngestError) -> RecoveryReport {
         var report = RecoveryReport()
         do {
-            report.temporaryFilesRemoved = try removeTemporaryFiles()
+            report.temporaryFilesRemoved = try await store.removeIncompleteUploads(olderThan: reservationLifetime)
         } catch {
             throw .storage(.io("cannot remove temporary files: \(error)"))
         }

@@ -68,6 +68,11 @@ public protocol ObjectStore: Sendable {
     /// Removes an object (administrative; the API never deletes).
     func delete(_ key: ObjectKey) async throws(StorageError)
 
+    /// Removes what interrupted uploads left (temporary files, unfinished multipart uploads): those of a process of
+    /// this host that has ended, and any older than `seconds`; never another live process's upload in flight.
+    /// Returns how many were removed.
+    func removeIncompleteUploads(olderThan seconds: Int64) async throws -> Int
+
     /// A URL that lets its bearer GET or PUT one object until it expires.
     func presignedURL(for key: ObjectKey, method: PresignedMethod, expiresIn seconds: Int64, baseURL: String) -> String
 

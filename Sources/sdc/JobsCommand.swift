@@ -22,7 +22,7 @@ struct JobsCommand: AsyncParsableCommand {
         @Option(help: "How many.") var limit = 50
 
         func run() async throws {
-            let jobs = try await DataCenter(root: root.url).jobs.jobs(matching: JobFilter(
+            let jobs = try await root.open().jobs.jobs(matching: JobFilter(
                 status: status, instrument: instrument.flatMap(Instrument.init(rawValue:)), limit: limit))
             let rows = jobs.map { job in
                 [String(job.id), job.status.rawValue, job.product.description, job.startDate.description, job.version.description,
@@ -38,7 +38,7 @@ struct JobsCommand: AsyncParsableCommand {
         @Argument var id: Int64
 
         func run() async throws {
-            guard let job = try await DataCenter(root: root.url).jobs.job(id: id) else { throw ValidationError("no job \(id)") }
+            guard let job = try await root.open().jobs.job(id: id) else { throw ValidationError("no job \(id)") }
             print("""
                 job \(job.id): \(job.status.rawValue)
                 product:   \(job.product) for \(job.startDate)\(job.repointing.map { " repointing \($0)" } ?? "") as \(job.version)
@@ -60,7 +60,7 @@ struct JobsCommand: AsyncParsableCommand {
         @Argument var id: Int64
 
         func run() async throws {
-            guard let job = try await DataCenter(root: root.url).jobs.job(id: id) else { throw ValidationError("no job \(id)") }
+            guard let job = try await root.open().jobs.job(id: id) else { throw ValidationError("no job \(id)") }
             print(job.log, terminator: "")
         }
     }
@@ -71,7 +71,7 @@ struct JobsCommand: AsyncParsableCommand {
         @Argument var id: Int64
 
         func run() async throws {
-            let job = try await DataCenter(root: root.url).jobs.retry(jobID: id)
+            let job = try await root.open().jobs.retry(jobID: id)
             print("job \(job.id) queued again")
         }
     }

@@ -25,7 +25,7 @@ struct KeysCommand: AsyncParsableCommand {
         var name = "unnamed"
 
         func run() async throws {
-            let catalog = try DataCenter(root: root.url).catalog
+            let catalog = try await root.open().catalog
             let (secret, _) = try await catalog.createKey(name: name, scope: scope)
             print(secret)
         }
@@ -37,7 +37,7 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var root: RootOption
 
         func run() async throws {
-            let keys = try await DataCenter(root: root.url).catalog.listKeys()
+            let keys = try await root.open().catalog.listKeys()
             let rows = keys.map { key in
                 [String(key.id), key.name, key.scope.rawValue, key.prefix + "…", key.createdAt.iso8601, key.revokedAt?.iso8601 ?? "-"]
             }
@@ -54,7 +54,7 @@ struct KeysCommand: AsyncParsableCommand {
         var key: String
 
         func run() async throws {
-            let revoked = try await DataCenter(root: root.url).catalog.revokeKey(key)
+            let revoked = try await root.open().catalog.revokeKey(key)
             print("revoked key \(revoked.id) (\(revoked.name), \(revoked.scope.rawValue))")
         }
     }

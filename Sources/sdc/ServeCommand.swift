@@ -10,10 +10,23 @@ import ServiceLifecycle
 
 /// Options naming the data center folder, shared by `serve` and the offline admin commands.
 struct RootOption: ParsableArguments {
-    @Option(name: .long, help: "The data center folder (catalog, jobs, objects, keys).")
+    @Option(name: .long, help: "The data center folder (catalog, jobs, objects, keys; with --database and --store, only local state).")
     var root: String = "sdc-data"
 
+    @Option(help: "A PostgreSQL database for the catalog and the jobs: postgres://USER[:PASSWORD]@HOST[:PORT]/DB (default: $SDC_DATABASE_URL, else SQLite in --root).")
+    var database: String?
+
+    @Option(help: "An S3 bucket for the objects: s3://BUCKET[/PREFIX]?endpoint=URL&region=REGION, credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (default: $SDC_STORE_URL, else the filesystem in --root).")
+    var store: String?
+
     var url: URL { URL(fileURLWithPath: root).standardizedFileURL }
+
+    /// Opens the data center these options name.
+    func open() async throws -> DataCenter {
+        let environment = ProcessInfo.processInfo.environment
+        return try await DataCenter.open(root: url, database: database ?? environment["SDC_DATABASE_URL"],
+                                         store: store ?? environment["SDC_STORE_URL"])
+    }
 }
 
 /// Options of the processing pipeline, shared by `serve` and `worker`.
@@ -90,7 +103,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         bootstrapLogging(logLevel)
         let logger = Logger(label: "sdc")
-        let dataCenter = try DataCenter(root: root.url)
+        let dataCenter = try await root.open()
         let pipeline = try pipelineOptions.load()
         let planner = Planner(graph: pipeline.graph, registry: pipeline.registry, catalog: dataCenter.catalog, jobs: dataCenter.jobs,
                               logger: Logger(label: "sdc.planner"))

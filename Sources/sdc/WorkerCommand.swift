@@ -30,6 +30,12 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Work directly on this data center folder instead of through the API.")
     var root: String?
 
+    @Option(help: "With --root: the data center's PostgreSQL database (default: $SDC_DATABASE_URL).")
+    var database: String?
+
+    @Option(help: "With --root: the data center's S3 bucket, s3://BUCKET[/PREFIX]?endpoint=URL&region=REGION (default: $SDC_STORE_URL).")
+    var store: String?
+
     @OptionGroup var pipelineOptions: PipelineOptions
 
     @Option(help: "Concurrent jobs.")
@@ -54,7 +60,9 @@ struct WorkerCommand: AsyncParsableCommand {
             queue = HTTPJobQueue(dataCenter)
             environment = RemoteWorkerEnvironment(dataCenter)
         } else {
-            let dataCenter = try DataCenter(root: URL(fileURLWithPath: root ?? "."))
+            let options = try RootOption.parse(["--root", root ?? "."] + (database.map { ["--database", $0] } ?? [])
+                                               + (store.map { ["--store", $0] } ?? []))
+            let dataCenter = try await options.open()
             queue = dataCenter.jobs
             environment = LocalWorkerEnvironment(ingestor: dataCenter.ingestor()) { [url] in url }
         }

@@ -109,7 +109,7 @@ struct PlannerTests {
 }
 
 /// Polls `condition` until it holds, for at most `seconds` (observable state, never a fixed sleep).
-func waitUntil(seconds: Double = 20, _ condition: () -> Bool) async throws {
+func waitUntil(seconds: Double = 120, _ condition: () -> Bool) async throws {
     let deadline = ContinuousClock.now + .seconds(seconds)
     while !condition() {
         guard ContinuousClock.now < deadline else { throw WaitTimeout() }

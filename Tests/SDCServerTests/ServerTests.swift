@@ -198,10 +198,11 @@ struct RecoveryTests {
         try await t.dataCenter.catalog.reserve(complete, staleAfter: 3600, owner: dead)
         try await t.dataCenter.catalog.reserve(partial, staleAfter: 3600, owner: dead)
         try await t.dataCenter.catalog.reserve(inFlight, staleAfter: 3600)
-        let objectPath = t.dataCenter.store.path(of: try .init(complete.key))
+        let objects = t.root.appendingPathComponent("objects").path
+        let objectPath = objects + "/" + complete.key
         try FileManager.default.createDirectory(atPath: (objectPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try Data("complete".utf8).write(to: URL(fileURLWithPath: objectPath))
-        let incoming = t.dataCenter.store.root + "/.incoming/"
+        let incoming = objects + "/.incoming/"
         FileManager.default.createFile(atPath: incoming + "\(dead.pid)_X_\(dead.host).part", contents: Data([1]))
         let livePart = incoming + "\(getpid())_Y_\(dead.host).part"
         FileManager.default.createFile(atPath: livePart, contents: Data([1]))
