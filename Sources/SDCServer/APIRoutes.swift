@@ -100,7 +100,8 @@ struct APIRoutes: Sendable {
         return try await objectResponse(key, size: record.size, request: request, context: context, headers: headers, headOnly: headOnly)
     }
 
-    /// 200 (or 206 for a Range request) streaming the object with constant memory.
+    /// 200 (or 206 for a Range request) with the object in constant memory: sent with `sendfile(2)` when the store
+    /// keeps it in a local file (``FileRegionBody``), streamed from the store otherwise (``PacedBody``).
     func objectResponse(_ key: ObjectKey, size: Int64, request: Request, context: Context, headers: HTTPFields,
                         headOnly: Bool) async throws -> Response {
         var headers = headers
@@ -112,6 +113,16 @@ struct APIRoutes: Sendable {
         headers[.contentLength] = String(length)
         let status: HTTPResponse.Status = range == nil ? .ok : .partialContent
         if headOnly || length == 0 { return Response(status: status, headers: headers, body: .init()) }
+        if await FileRegionBody.isSupported(on: context.channel),
+           let region = try await storageCall({ try await store.localFileRegion(key, range: range) }) {
+            guard region.length == length else {
+                throw APIError.internalError("The stored object \(key.path) has \(region.length) bytes in the requested span, the catalog \(length).")
+            }
+            let body = FileRegionBody(region: region, channel: context.channel)
+            return Response(status: status, headers: headers, body: ResponseBody(contentLength: Int(length)) { writer in
+                try await body.write(to: &writer)
+            })
+        }
         let body = PacedBody(body: try await storageCall { try await store.read(key, range: range) }, eventLoop: context.channel.eventLoop)
         return Response(status: status, headers: headers, body: ResponseBody(contentLength: Int(length)) { writer in
             try await body.write(to: &writer)

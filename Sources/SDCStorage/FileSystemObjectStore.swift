@@ -109,11 +109,8 @@ public struct FileSystemObjectStore: ObjectStore {
 
     public func read(_ key: ObjectKey, range: ClosedRange<Int64>?) async throws(StorageError) -> ObjectBody {
         guard let size = try await size(of: key) else { throw .notFound(key.path) }
-        let span = range ?? 0...(size - 1)
         if size == 0 && range == nil { return ObjectBody(length: 0) { AnyChunkIterator { nil } } }
-        guard span.lowerBound >= 0, span.upperBound < size, span.lowerBound <= span.upperBound else {
-            throw .unsatisfiableRange(size: size)
-        }
+        let span = try Self.span(range, size: size)
         let filePath = path(of: key)
         let file = try await run { () throws(StorageError) in try FileDescriptor.openForReading(filePath) }
         let threadPool = threadPool
@@ -128,6 +125,43 @@ public struct FileSystemObjectStore: ObjectStore {
                 return chunk
             }
         }
+    }
+
+    /// The object's file, opened on the thread pool, for `sendfile(2)`: the size and the range are checked against the
+    /// open file, so the region stays valid whatever happens to the name afterwards.
+    public func localFileRegion(_ key: ObjectKey, range: ClosedRange<Int64>?) async throws(StorageError) -> LocalFileRegion? {
+        let filePath = path(of: key)
+        return try await run { () throws(StorageError) in
+            let fd = open(filePath, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else {
+                if errno == ENOENT || errno == ENOTDIR { throw .notFound(key.path) }
+                throw .io("cannot open \(key.path): \(String(cString: strerror(errno)))")
+            }
+            let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: fd)
+            var status = stat()
+            guard fstat(fd, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
+                try? handle.close()
+                throw .notFound(key.path)
+            }
+            let size = Int64(status.st_size)
+            if size == 0 && range == nil { return LocalFileRegion(handle: handle, offset: 0, length: 0) }
+            do throws(StorageError) {
+                let span = try Self.span(range, size: size)
+                return LocalFileRegion(handle: handle, offset: span.lowerBound, length: span.upperBound - span.lowerBound + 1)
+            } catch {
+                try? handle.close()
+                throw error
+            }
+        }
+    }
+
+    /// The inclusive span `range` (the whole object when nil) asks for in an object of `size` bytes (at least one).
+    private static func span(_ range: ClosedRange<Int64>?, size: Int64) throws(StorageError) -> ClosedRange<Int64> {
+        let span = range ?? 0...(size - 1)
+        guard span.lowerBound >= 0, span.upperBound < size, span.lowerBound <= span.upperBound else {
+            throw .unsatisfiableRange(size: size)
+        }
+        return span
     }
 
     public func measure(_ key: ObjectKey) async throws(StorageError) -> StoredObject {
