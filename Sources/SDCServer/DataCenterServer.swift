@@ -34,7 +34,7 @@ public struct DataCenterServer: Sendable {
         let router = Router(context: SDCRequestContext.self)
         router.add(middleware: RequestLogMiddleware(logger: logger))
         router.add(middleware: LoadSheddingMiddleware(limit: configuration.maximumConcurrentRequests))
-        //router.add(middleware: UnknownRouteMiddleware())
+        router.add(middleware: UnknownRouteMiddleware())
         for serverExtension in extensions { serverExtension.addMiddleware(to: router) }
         router.get("health/live") { _, _ in Response.json(#"{"status": "ok"}"#) }
         let ingestor = ingestor

@@ -49,3 +49,16 @@ struct LoadSheddingMiddleware<Context: RequestContext>: RouterMiddleware {
         return try await next(request, context)
     }
 }
+
+/// Answers requests that match no route with the API's JSON error (`404` `NotFound`, imap-api.md §1.3) instead of
+/// an empty 404. Only the router's own miss is translated (its not-found responder names the endpoint "NotFound"), so
+/// every route's answers, 404s included, are left as they are.
+struct UnknownRouteMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound && context.endpointPath == "NotFound" {
+            throw APIError.notFound("There is no \(request.method.rawValue) endpoint at \(request.uri.path).")
+        }
+    }
+}
