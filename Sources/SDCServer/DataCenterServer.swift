@@ -33,6 +33,7 @@ public struct DataCenterServer: Sendable {
     public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let router = Router(context: SDCRequestContext.self)
         router.add(middleware: RequestLogMiddleware(logger: logger))
+        router.add(middleware: ConnectionCloseMiddleware())
         router.add(middleware: LoadSheddingMiddleware(limit: configuration.maximumConcurrentRequests))
         router.add(middleware: UnknownRouteMiddleware())
         for serverExtension in extensions { serverExtension.addMiddleware(to: router) }

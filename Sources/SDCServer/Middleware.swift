@@ -62,3 +62,20 @@ struct UnknownRouteMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 }
+
+/// Says `Connection: close` in the answer to a request that asked for it. The server closes such a connection after
+/// the answer; saying so (RFC 9112 §9.6) keeps a client from sending its next request on a connection that is closing.
+struct ConnectionCloseMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        // Hummingbird closes exactly when the request's Connection header is "close".
+        guard request.headers[.connection] == "close" else { return try await next(request, context) }
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as any HTTPResponseError {
+            response = try error.response(from: request, context: context)
+        }
+        response.headers[.connection] = "close"
+        return response
+    }
+}
