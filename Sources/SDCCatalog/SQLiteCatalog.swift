@@ -2,12 +2,15 @@ import Foundation
 import GRDB
 import SDCCore
 
-/// The embedded catalog: one SQLite database in WAL mode (readers never wait for the writer).
+/// The embedded catalog: one SQLite database in WAL mode (readers never wait for the writer), durable through power
+/// loss (`synchronous = FULL`: every commit is fsynced before it returns), with the writes of concurrent uploads
+/// committed in groups (``GroupCommit``) so that they share their fsyncs.
 ///
 /// Holds the file tables (science, quicklook, dependency, ancillary, release, SPICE), upload reservations, API keys
 /// and the reprocess/release request log. Schema changes are versioned migrations (``CatalogSchema``).
 public final class SQLiteCatalog: Sendable {
     let pool: DatabasePool
+    let groupCommit: GroupCommit
     /// The database file.
     public let path: String
 
@@ -16,11 +19,11 @@ public final class SQLiteCatalog: Sendable {
         self.path = path
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-        }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            // Set on the one writer connection, after GRDB has set up WAL mode (which sets `synchronous = NORMAL`).
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            groupCommit = GroupCommit(pool: pool)
             try CatalogSchema.migrator.migrate(pool)
         } catch {
             throw .database("cannot open \(path): \(error)")
@@ -37,6 +40,11 @@ public final class SQLiteCatalog: Sendable {
         do { return try await pool.write(body) } catch { throw Self.map(error) }
     }
 
+    /// Runs a small write in the next group commit (see ``GroupCommit``), mapping database errors to ``CatalogError``.
+    func groupWrite<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws(CatalogError) -> T {
+        do { return try await groupCommit.write(body) } catch { throw Self.map(error) }
+    }
+
     static func map(_ error: any Error) -> CatalogError {
         if let error = error as? CatalogError { return error }
         return .database(String(describing: error))
@@ -50,7 +58,7 @@ extension SQLiteCatalog: FileCatalog {
         let key = file.key
         let table = CatalogSchema.table(for: file.fileClass)
         let now = UTCTime.now.secondsSince1970
-        try await write { db in
+        try await groupWrite { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM \(table) WHERE file_path = ?", arguments: [key]) == true {
                 throw CatalogError.alreadyExists(key: key)
             }
@@ -63,14 +71,14 @@ extension SQLiteCatalog: FileCatalog {
     }
 
     public func commit(_ record: CatalogRecord) async throws(CatalogError) {
-        try await write { db in
+        try await groupWrite { db in
             try CatalogSchema.insert(record, into: db)
             try db.execute(sql: "DELETE FROM pending_uploads WHERE file_path = ?", arguments: [record.key])
         }
     }
 
     public func cancelReservation(key: String) async throws(CatalogError) {
-        try await write { db in
+        try await groupWrite { db in
             try db.execute(sql: "DELETE FROM pending_uploads WHERE file_path = ?", arguments: [key])
         }
     }
