@@ -11,6 +11,8 @@ import SDCCore
 public final class SQLiteCatalog: Sendable {
     let pool: DatabasePool
     let groupCommit: GroupCommit
+    let keyCache = KeyCache()
+    let queryShapes = StatementShapes()
     /// The database file.
     public let path: String
 
@@ -59,10 +61,10 @@ extension SQLiteCatalog: FileCatalog {
         let table = CatalogSchema.table(for: file.fileClass)
         let now = UTCTime.now.secondsSince1970
         try await groupWrite { db in
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM \(table) WHERE file_path = ?", arguments: [key]) == true {
+            if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM \(table) WHERE file_path = ?"), arguments: [key]) == true {
                 throw CatalogError.alreadyExists(key: key)
             }
-            if let started = try Int64.fetchOne(db, sql: "SELECT started_at FROM pending_uploads WHERE file_path = ?", arguments: [key]),
+            if let started = try Int64.fetchOne(db.cachedStatement(sql: "SELECT started_at FROM pending_uploads WHERE file_path = ?"), arguments: [key]),
                now - started < staleAfter {
                 throw CatalogError.alreadyExists(key: key)
             }
@@ -73,7 +75,7 @@ extension SQLiteCatalog: FileCatalog {
     public func commit(_ record: CatalogRecord) async throws(CatalogError) {
         try await groupWrite { db in
             try CatalogSchema.insert(record, into: db)
-            try db.execute(sql: "DELETE FROM pending_uploads WHERE file_path = ?", arguments: [record.key])
+            try db.cachedStatement(sql: "DELETE FROM pending_uploads WHERE file_path = ?").execute(arguments: [record.key])
         }
     }
 
@@ -99,18 +101,20 @@ extension SQLiteCatalog: FileCatalog {
         do { file = try IMAPFileName.parse(basename) } catch { throw .invalidKey(key: key, reason: error.message) }
         let table = CatalogSchema.table(for: file.fileClass)
         return try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM \(table) WHERE file_path = ?", arguments: [key]).map(CatalogSchema.record)
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM \(table) WHERE file_path = ?"), arguments: [key]).map(CatalogSchema.record)
         }
     }
 
     public func files(matching query: FileQuery) async throws(CatalogError) -> [CatalogRecord] {
         let (sql, arguments) = FileQuerySQL.build(query)
-        return try await read { db in try Row.fetchAll(db, sql: sql, arguments: arguments).map(CatalogSchema.record) }
+        let shapes = queryShapes
+        return try await read { db in try Row.fetchAll(shapes.statement(sql, in: db), arguments: arguments).map(CatalogSchema.record) }
     }
 
     public func kernels(matching query: SPICEQuery) async throws(CatalogError) -> [CatalogRecord] {
         let (sql, arguments) = FileQuerySQL.build(query)
-        return try await read { db in try Row.fetchAll(db, sql: sql, arguments: arguments).map(CatalogSchema.record) }
+        let shapes = queryShapes
+        return try await read { db in try Row.fetchAll(shapes.statement(sql, in: db), arguments: arguments).map(CatalogSchema.record) }
     }
 
     public func setReleased(_ released: Bool, keys: [String]) async throws(CatalogError) -> Int {
@@ -165,16 +169,23 @@ extension SQLiteCatalog: APIKeyStore {
         }
     }
 
+    /// Valid keys are remembered for a second (``KeyCache``): a key revoked here stops working at once, one revoked by
+    /// another process within that second.
     public func authenticate(secret: String) async throws(APIKeyError) -> APIKeyInfo? {
         let hash = APIKeySecret.hash(secret)
+        let cached = keyCache.key(forHash: hash)
+        if let info = cached.info { return info }
+        let found: APIKeyInfo?
         do {
-            return try await pool.read { db in
-                try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL", arguments: [hash])
+            found = try await pool.read { db in
+                try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL"), arguments: [hash])
                     .map(Self.keyInfo)
             }
         } catch {
             throw .database(String(describing: error))
         }
+        if let found { keyCache.remember(found, hash: hash, generation: cached.generation) }
+        return found
     }
 
     public func listKeys() async throws(APIKeyError) -> [APIKeyInfo] {
@@ -200,6 +211,7 @@ extension SQLiteCatalog: APIKeyStore {
         } catch {
             throw .database(String(describing: error))
         }
+        keyCache.removeAll()
         guard let found else { throw .unknownKey(reference) }
         return found
     }
