@@ -69,8 +69,11 @@ public struct DataCenter: Sendable {
         let store: any ObjectStore
         if let location {
             do {
-                let bucket = S3ObjectStore(location: try S3Location(parsing: location), credentials: try AWSCredentials.fromEnvironment())
-                _ = try await bucket.size(of: try ObjectKey("imap/.sdc-reachability-check"))
+                // Uploads are relayed through the API (cataloged as they arrive), signed with this folder's URL secret.
+                let relay = try URLSigner.loadOrCreate(at: root.appendingPathComponent("url-signing.key").path)
+                let bucket = S3ObjectStore(location: try S3Location(parsing: location), credentials: try AWSCredentials.fromEnvironment(),
+                                           uploadRelay: relay)
+                _ = try await bucket.size(of: try ObjectKey("imap/sdc-reachability-check"))
                 store = bucket
             } catch {
                 throw OpeningError(description: "the object store \(location) cannot be used: \(error)")

@@ -20,6 +20,8 @@ public struct S3ObjectStore: ObjectStore {
     /// The bucket, prefix, endpoint and region.
     public let location: S3Location
     let signer: SigV4Signer
+    /// Signs and checks the URLs of uploads relayed through this server; nil for direct-to-bucket uploads.
+    let uploadRelay: URLSigner?
     let httpClient: HTTPClient
     /// Bytes per part of a multipart upload (the size of the one part held in memory), unless the size limit needs
     /// larger parts to stay within S3's 10,000 parts.
@@ -49,9 +51,14 @@ public struct S3ObjectStore: ObjectStore {
     public static let sharedHTTPClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpClientConfiguration)
 
     /// A store on `location` signing with `credentials`. `partSize` is raised to S3's minimum of 5 MiB.
-    public init(location: S3Location, credentials: AWSCredentials, httpClient: HTTPClient = S3ObjectStore.sharedHTTPClient,
-                partSize: Int = S3ObjectStore.defaultPartSize) {
+    ///
+    /// With an `uploadRelay`, presigned PUT URLs point at this server's `/objects/` route, signed by it: uploads
+    /// stream through the server into the bucket and are cataloged as they arrive (the default of `sdc serve`).
+    /// Without one they point at the bucket itself (direct-to-bucket uploads, which something else must catalog).
+    public init(location: S3Location, credentials: AWSCredentials, uploadRelay: URLSigner? = nil,
+                httpClient: HTTPClient = S3ObjectStore.sharedHTTPClient, partSize: Int = S3ObjectStore.defaultPartSize) {
         self.location = location
+        self.uploadRelay = uploadRelay
         self.signer = SigV4Signer(credentials: credentials, region: location.region)
         self.httpClient = httpClient
         self.partSize = max(partSize, Self.minimumPartSize)
@@ -259,11 +266,15 @@ public struct S3ObjectStore: ObjectStore {
 
     // MARK: Presigned URLs
 
-    /// An S3 presigned URL (query-string Signature Version 4) for `GET` or `PUT` of the object, pointing at the bucket.
-    /// `seconds` is kept within 1 second and S3's 7 days. `baseURL` is not used: the URL is the bucket's, not this
-    /// server's.
+    /// An S3 presigned URL (query-string Signature Version 4) for `GET` or `PUT` of the object, pointing at the bucket;
+    /// `seconds` is kept within 1 second and S3's 7 days. With an upload relay, a `PUT` URL is instead this server's
+    /// (`baseURL`/objects/..., signed by the relay).
     public func presignedURL(for key: ObjectKey, method: PresignedMethod, expiresIn seconds: Int64, baseURL: String) -> String {
-        presignedURL(for: key, method: method, expiresIn: seconds, at: .now)
+        if method == .put, let uploadRelay {
+            let query = uploadRelay.queryString(method: .put, key: key, expiresIn: seconds, now: UTCTime.now.secondsSince1970)
+            return baseURL + "/objects/" + key.path.percentEncoded(safe: "/") + "?" + query
+        }
+        return presignedURL(for: key, method: method, expiresIn: seconds, at: .now)
     }
 
     /// The presigned URL as signed at `time`.
@@ -274,10 +285,11 @@ public struct S3ObjectStore: ObjectStore {
         return location.endpoint.url + request.encodedPath + "?" + signer.presignedQuery(for: request, expiresIn: lifetime, at: time)
     }
 
-    /// Refuses every request: this store's presigned URLs point at the bucket, which checks them itself, so a request
-    /// to this server's `/objects/` route carries none of them.
+    /// Checks a relayed upload's URL; refuses every other request, since this store's other presigned URLs point at
+    /// the bucket, which checks them itself.
     public func verifyPresigned(method: PresignedMethod, key: ObjectKey, expires: String?, signature: String?) throws(URLSigner.Refusal) {
-        throw .servedByBucket
+        guard method == .put, let uploadRelay else { throw .servedByBucket }
+        try uploadRelay.verify(method: .put, key: key, expires: expires, signature: signature, now: UTCTime.now.secondsSince1970)
     }
 
     // MARK: Incomplete uploads
