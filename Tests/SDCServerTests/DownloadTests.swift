@@ -43,7 +43,7 @@ struct DownloadPathStore: ObjectStore {
 
     func measure(_ key: ObjectKey) async throws(StorageError) -> StoredObject { try await inner.measure(key) }
     func delete(_ key: ObjectKey) async throws(StorageError) { try await inner.delete(key) }
-    func removeIncompleteUploads(olderThan seconds: Int64) async throws -> Int { try inner.removeIncompleteUploads(olderThan: seconds) }
+    func removeIncompleteUploads(olderThan seconds: Int64) async throws -> Int { try await inner.removeIncompleteUploads(olderThan: seconds) }
 
     func presignedURL(for key: ObjectKey, method: PresignedMethod, expiresIn seconds: Int64, baseURL: String) -> String {
         inner.presignedURL(for: key, method: method, expiresIn: seconds, baseURL: baseURL)
