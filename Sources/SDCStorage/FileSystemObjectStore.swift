@@ -190,20 +190,6 @@ public struct FileSystemObjectStore: ObjectStore {
         return span
     }
 
-    public func measure(_ key: ObjectKey) async throws(StorageError) -> StoredObject {
-        var hasher = SHA256()
-        var size: Int64 = 0
-        do {
-            for try await chunk in try await read(key, range: nil) {
-                chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
-                size += Int64(chunk.readableBytes)
-            }
-        } catch {
-            throw (error as? StorageError) ?? .io("cannot read \(key.path): \(error)")
-        }
-        return StoredObject(key: key, size: size, sha256: hasher.finalize().hexString)
-    }
-
     public func delete(_ key: ObjectKey) async throws(StorageError) {
         guard unlink(path(of: key)) == 0 else {
             throw errno == ENOENT ? .notFound(key.path) : .io("cannot delete \(key.path): \(String(cString: strerror(errno)))")
