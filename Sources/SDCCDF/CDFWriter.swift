@@ -72,8 +72,9 @@ public final class CDFWriter {
     private static let headerBytes = 8 + 312 + 84
     /// Entries per VXR (what the C library and cdflib use).
     private static let vxrCapacity = 7
-    /// Blocks compressed per parallel batch and per core; bounds the memory of a compressed append.
-    private static let blocksPerCore = 8
+    /// Blocks compressed per parallel batch and per core; bounds the memory of a compressed append (a batch of
+    /// 64 KiB blocks holds at most 2 MiB of compressed output per core).
+    private static let blocksPerCore = 32
 
     /// Creates (truncates) `path` and reserves the header.
     public init(path: String, options: CDFWriteOptions = CDFWriteOptions()) throws {
@@ -275,13 +276,10 @@ public final class CDFWriter {
             compressors = (0..<Parallel.coreCount).map { _ in GzipCompressor(level: level) }
         }
         let compressors = compressors
-        try Parallel.forEach(workers) { worker in
-            let compressor = compressors[worker]
-            for block in stride(from: worker, to: blockCount, by: workers) {
-                let start = block * blockBytes
-                let end = min(bytes.count, start + blockBytes)
-                results[block] = compressor.member(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
-            }
+        Parallel.forEach(blockCount, workers: workers) { worker, block in
+            let start = block * blockBytes
+            let end = min(bytes.count, start + blockBytes)
+            results[block] = compressors[worker].member(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
         }
         for block in 0..<blockCount {
             let start = block * blockBytes

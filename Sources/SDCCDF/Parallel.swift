@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -28,6 +29,29 @@ enum Parallel {
             }
         }
         if let failure = failures.lazy.compactMap({ $0 }).first { throw failure }
+    }
+
+    /// Calls `body(worker, index)` for every index in `0..<count` on up to `workers` threads. Indices are handed out
+    /// in order as threads become free, so a thread that the system preempts (other processes on the cores) takes
+    /// fewer instead of holding up the rest; `worker` (in `0..<workers`) is the calling thread's slot, for per-thread
+    /// state such as a compressor. `body` must only touch memory that no other index touches.
+    static func forEach(_ count: Int, workers: Int, _ body: (_ worker: Int, _ index: Int) -> Void) {
+        let workers = min(workers, count)
+        guard workers > 1 else {
+            for index in 0..<count { body(0, index) }
+            return
+        }
+        let next = Atomic<Int>(0)
+        withoutActuallyEscaping(body) { escapable in
+            let work = UncheckedSendable(value: escapable)
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                while true {
+                    let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                    guard index < count else { return }
+                    work.value(worker, index)
+                }
+            }
+        }
     }
 
     /// Number of cores available for parallel work.
