@@ -56,7 +56,7 @@ public final class SQLiteCatalog: Sendable {
 // MARK: - Files
 
 extension SQLiteCatalog: FileCatalog {
-    public func reserve(_ file: IMAPFileName, staleAfter: Int64) async throws(CatalogError) {
+    public func reserve(_ file: IMAPFileName, staleAfter: Int64, owner: ProcessIdentity) async throws(CatalogError) {
         let key = file.key
         let table = CatalogSchema.table(for: file.fileClass)
         let now = UTCTime.now.secondsSince1970
@@ -68,7 +68,8 @@ extension SQLiteCatalog: FileCatalog {
                now - started < staleAfter {
                 throw CatalogError.alreadyExists(key: key)
             }
-            try db.execute(sql: "INSERT OR REPLACE INTO pending_uploads (file_path, started_at) VALUES (?, ?)", arguments: [key, now])
+            try db.execute(sql: "INSERT OR REPLACE INTO pending_uploads (file_path, started_at, owner) VALUES (?, ?, ?)",
+                           arguments: [key, now, owner.description])
         }
     }
 
@@ -85,8 +86,13 @@ extension SQLiteCatalog: FileCatalog {
         }
     }
 
-    public func reservedKeys() async throws(CatalogError) -> [String] {
-        try await read { db in try String.fetchAll(db, sql: "SELECT file_path FROM pending_uploads ORDER BY started_at") }
+    public func reservations() async throws(CatalogError) -> [Reservation] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT file_path, started_at, owner FROM pending_uploads ORDER BY started_at").map { row in
+                Reservation(key: row["file_path"], startedAt: UTCTime(secondsSince1970: row["started_at"]),
+                            owner: (row["owner"] as String?).flatMap(ProcessIdentity.init))
+            }
+        }
     }
 
     public func insert(_ records: [CatalogRecord]) async throws(CatalogError) {
