@@ -5,6 +5,7 @@ import Logging
 import SDCCatalog
 import SDCCore
 import SDCIngest
+import SDCJobs
 import SDCStorage
 
 /// The IMAP data-access API (imap-api.md §3): query, SPICE query, download, upload, reprocess, release, and the
@@ -17,24 +18,24 @@ struct APIRoutes: Sendable {
     let processing: ProcessingHooks?
     var catalog: any FileCatalog { ingestor.catalog }
     var store: any ObjectStore { ingestor.store }
-    var authenticator: Authenticator { Authenticator(keys: keys) }
 
     typealias Context = SDCRequestContext
 
-    /// Registers every endpoint under one route family (`/`, `/api-key`, `/authorized`).
-    func register(on routes: some RouterMethods<Context>, family: RouteFamily) {
-        routes.get("query") { request, _ in try await query(request, family: family) }
-        routes.get("spice-query") { request, _ in try await spiceQuery(request, family: family) }
-        routes.get("repoint-table") { request, _ in try await kernelTable(.repoint, request, family: family) }
-        routes.get("spin-table") { request, _ in try await kernelTable(.spin, request, family: family) }
-        routes.get("thruster-table") { request, _ in try await kernelTable(.thruster, request, family: family) }
-        routes.get("download/**") { request, context in try await download(request, context: context, family: family, headOnly: false) }
-        routes.head("download/**") { request, context in try await download(request, context: context, family: family, headOnly: true) }
-        routes.get("download") { request, context in try await download(request, context: context, family: family, headOnly: false) }
-        routes.get("upload/**") { request, _ in try await uploadURL(request, family: family) }
-        routes.get("upload") { request, _ in try await uploadURL(request, family: family) }
-        routes.post("reprocess") { request, _ in try await reprocess(request, family: family) }
-        routes.get("release") { request, _ in try await release(request, family: family) }
+    /// Registers every endpoint on a route family's group, behind its ``AuthenticationMiddleware`` (`/`, `/api-key`,
+    /// `/authorized`); handlers find the caller in the context.
+    func register(on routes: some RouterMethods<Context>) {
+        routes.get("query") { request, context in try await query(request, caller: context.caller) }
+        routes.get("spice-query") { request, _ in try await spiceQuery(request) }
+        routes.get("repoint-table") { request, _ in try await kernelTable(.repoint, request) }
+        routes.get("spin-table") { request, _ in try await kernelTable(.spin, request) }
+        routes.get("thruster-table") { request, _ in try await kernelTable(.thruster, request) }
+        routes.get("download/**") { request, context in try await download(request, context: context, headOnly: false) }
+        routes.head("download/**") { request, context in try await download(request, context: context, headOnly: true) }
+        routes.get("download") { request, context in try await download(request, context: context, headOnly: false) }
+        routes.get("upload/**") { request, context in try await uploadURL(request, caller: context.caller) }
+        routes.get("upload") { request, context in try await uploadURL(request, caller: context.caller) }
+        routes.post("reprocess") { request, context in try await reprocess(request, context: context) }
+        routes.get("release") { request, context in try await release(request, caller: context.caller) }
     }
 
     /// Routes of presigned URLs (never prefixed; the signature is the credential, auth headers are ignored).
@@ -46,8 +47,7 @@ struct APIRoutes: Sendable {
 
     // MARK: Query
 
-    func query(_ request: Request, family: RouteFamily) async throws -> Response {
-        let caller = try await authenticator.caller(of: request, family: family)
+    func query(_ request: Request, caller: Caller) async throws -> Response {
         var query: FileQuery
         do { query = try FileQuery(parameters: request.orderedQueryParameters) } catch { throw APIError.badRequest(error.message, code: "InvalidParameter") }
         query.includeUnreleased = caller.isAuthenticated
@@ -55,8 +55,7 @@ struct APIRoutes: Sendable {
         return .json(QueryRows.array(records))
     }
 
-    func spiceQuery(_ request: Request, family: RouteFamily) async throws -> Response {
-        _ = try await authenticator.caller(of: request, family: family)
+    func spiceQuery(_ request: Request) async throws -> Response {
         let query: SPICEQuery
         do { query = try SPICEQuery(parameters: request.orderedQueryParameters) } catch { throw APIError.badRequest(error.message, code: "InvalidParameter") }
         let records = try await catalogCall { try await catalog.kernels(matching: query) }
@@ -64,8 +63,7 @@ struct APIRoutes: Sendable {
     }
 
     /// The repoint, spin and thruster tables (SPICE-class files, always public), as `webpoda` reads them.
-    func kernelTable(_ type: SPICEKernelType, _ request: Request, family: RouteFamily) async throws -> Response {
-        _ = try await authenticator.caller(of: request, family: family)
+    func kernelTable(_ type: SPICEKernelType, _ request: Request) async throws -> Response {
         let query: SPICEQuery
         do { query = try SPICEQuery(table: type, parameters: request.orderedQueryParameters) } catch {
             throw APIError.badRequest(error.message, code: "InvalidParameter")
@@ -76,8 +74,8 @@ struct APIRoutes: Sendable {
 
     // MARK: Download
 
-    func download(_ request: Request, context: Context, family: RouteFamily, headOnly: Bool) async throws -> Response {
-        let caller = try await authenticator.caller(of: request, family: family)
+    func download(_ request: Request, context: Context, headOnly: Bool) async throws -> Response {
+        let caller = context.caller
         let path = try request.pathRemainder(after: "download")
         guard !path.isEmpty else {
             throw APIError.badRequest("No file requested for download. Please provide a filename in the path. Eg. /download/path/to/file/filename.pkts")
@@ -132,14 +130,15 @@ struct APIRoutes: Sendable {
 
     // MARK: Upload
 
-    func uploadURL(_ request: Request, family: RouteFamily) async throws -> Response {
-        let caller = try await authenticator.caller(of: request, family: family)
-        try Authenticator.require(.write, of: caller, for: "Upload")
+    func uploadURL(_ request: Request, caller: Caller) async throws -> Response {
+        try Authenticator.require(.write, of: caller, for: "Upload") { _ in true }
         let path = try request.pathRemainder(after: "upload")
         guard let name = path.split(separator: "/").last.map(String.init), !name.isEmpty else {
             throw APIError.badRequest("No filename given for the upload. Please provide a filename in the path. Eg. /upload/path/to/file/filename.pkts")
         }
         let file = try parse(name)
+        // A job's credential uploads only files of its own instrument.
+        try Authenticator.require(.write, of: caller, for: "Upload of \(file.name)") { $0.product.source == file.instrument?.rawValue }
         if try await ingestCall({ try await ingestor.contains(file) }) { throw APIError.fileAlreadyExists(file.key) }
         let key = try objectKey(file.key)
         let url = store.presignedURL(for: key, method: .put, expiresIn: configuration.uploadURLLifetime, baseURL: baseURL(of: request))
@@ -175,8 +174,8 @@ struct APIRoutes: Sendable {
 
     // MARK: Reprocess and release
 
-    func reprocess(_ request: Request, family: RouteFamily) async throws -> Response {
-        let caller = try await authenticator.caller(of: request, family: family)
+    func reprocess(_ request: Request, context: Context) async throws -> Response {
+        let caller = context.caller
         try Authenticator.require(.write, of: caller, for: "Reprocessing")
         var values: [String: String] = [:]
         for (name, value) in request.orderedQueryParameters {
@@ -206,6 +205,10 @@ struct APIRoutes: Sendable {
         if values["descriptor"] != nil && instrument == nil {
             throw APIError.badRequest("If descriptor is provided, instrument is required.", code: "InvalidParameter")
         }
+        let days = end.ordinal - start.ordinal + 1
+        guard days <= JobLimits.maximumReprocessDays else {
+            throw APIError.badRequest("start_date \(start) to end_date \(end) is \(days) days; one reprocess request may cover at most \(JobLimits.maximumReprocessDays) days.", code: "InvalidParameter")
+        }
         let recorded = try await catalogCall {
             try await requestLog.record(ReprocessRequest(receivedAt: .now, requestedBy: caller.name, startDate: start, endDate: end,
                                                          instrument: instrument, dataLevel: level, descriptor: values["descriptor"]))
@@ -213,8 +216,9 @@ struct APIRoutes: Sendable {
         var answer: [(String, JSONValue)] = [("message", .string("Reprocess job queued")), ("request_id", .int(Int(recorded.id)))]
         if let processing {
             do {
-                let created = try await processing.reprocess(recorded)
-                answer.append(("jobs", .array(created.map { .int(Int($0.id)) })))
+                // Planning happens in the background, in bounded batches; the answer says how much was accepted.
+                let accepted = try await processing.reprocess(recorded)
+                answer.append(("product_days", .int(accepted)))
             } catch {
                 throw APIError.internalError("The reprocess request \(recorded.id) was recorded but planning failed: \(error)")
             }
@@ -222,8 +226,7 @@ struct APIRoutes: Sendable {
         return .json(JSONValue.object(answer).serialized())
     }
 
-    func release(_ request: Request, family: RouteFamily) async throws -> Response {
-        let caller = try await authenticator.caller(of: request, family: family)
+    func release(_ request: Request, caller: Caller) async throws -> Response {
         try Authenticator.require(.write, of: caller, for: "Release")
         let parameters = Dictionary(request.orderedQueryParameters, uniquingKeysWith: { $1 })
         for name in parameters.keys where name != "release_type" && name != "manifest_file" {
