@@ -10,7 +10,7 @@ import Glibc
 /// Objects as files under a root folder, written crash-safely:
 /// bytes stream into `.incoming/<random>.part` (created exclusively), are fsynced, then published with `link(2)`,
 /// which fails rather than replace an existing object, and the parent folder is fsynced. A crash at any point leaves
-/// at most a stray `.part` file, which ``removeIncompleteUploads()`` deletes; never a partial object.
+/// at most a stray `.part` file, which ``removeIncompleteUploads(olderThan:)`` deletes; never a partial object.
 public struct FileSystemObjectStore: ObjectStore {
     /// The folder holding the objects.
     public let root: String
@@ -47,12 +47,33 @@ public struct FileSystemObjectStore: ObjectStore {
     /// The file that holds `key`.
     public func path(of key: ObjectKey) -> String { root + "/" + key.path }
 
-    /// Deletes `.part` files left by interrupted uploads; returns how many.
+    /// A new temporary file name: `<pid>_<random>_<host>.part`, so that recovery can tell whose it is.
+    private var temporaryName: String {
+        let owner = ProcessIdentity.current
+        return "\(owner.pid)_\(UUID().uuidString)_\(owner.host).part"
+    }
+
+    /// The process that writes a temporary file, from its name; nil for names of another form.
+    static func owner(ofTemporaryFile name: String) -> ProcessIdentity? {
+        let parts = name.split(separator: "_", maxSplits: 2)
+        guard parts.count == 3, let pid = Int32(parts[0]), parts[2].hasSuffix(".part") else { return nil }
+        return ProcessIdentity(host: String(parts[2].dropLast(".part".count)), pid: pid)
+    }
+
+    /// Deletes the `.part` files of interrupted uploads: those of a process of this host that has ended, and any
+    /// not modified for `seconds`. Another live process's upload in flight is never touched. Returns how many.
     @discardableResult
-    public func removeIncompleteUploads() throws -> Int {
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: incomingFolder)
-        for name in leftovers { try FileManager.default.removeItem(atPath: incomingFolder + "/" + name) }
-        return leftovers.count
+    public func removeIncompleteUploads(olderThan seconds: Int64) throws -> Int {
+        let cutoff = Date(timeIntervalSinceNow: -TimeInterval(seconds))
+        var removed = 0
+        for name in try FileManager.default.contentsOfDirectory(atPath: incomingFolder) {
+            let path = incomingFolder + "/" + name
+            let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? .distantPast
+            guard Self.owner(ofTemporaryFile: name)?.hasEndedOnThisHost == true || modified < cutoff else { continue }
+            try FileManager.default.removeItem(atPath: path)
+            removed += 1
+        }
+        return removed
     }
 
     public func put<Body: AsyncSequence & Sendable>(
@@ -61,7 +82,7 @@ public struct FileSystemObjectStore: ObjectStore {
         if let expectedLength, expectedLength > maximumSize { throw .tooLarge(limit: maximumSize) }
         let destination = path(of: key)
         if FileManager.default.fileExists(atPath: destination) { throw .alreadyExists(key.path) }
-        let temporary = incomingFolder + "/" + UUID().uuidString + ".part"
+        let temporary = incomingFolder + "/" + temporaryName
         // Chunks are gathered into writes of up to `writeSize` bytes, each one trip to the thread pool; the file is
         // created by the first, so a small upload is created, written, synced and published in a single trip.
         let file = LazyFile(path: temporary)
