@@ -219,7 +219,7 @@ public struct FileSystemObjectStore: ObjectStore {
 
     public func presignedURL(for key: ObjectKey, method: PresignedMethod, expiresIn seconds: Int64, baseURL: String) -> String {
         let query = signer.queryString(method: method, key: key, expiresIn: seconds, now: UTCTime.now.secondsSince1970)
-        return baseURL + "/objects/" + key.path.percentEncodedPath + "?" + query
+        return baseURL + "/objects/" + key.path.percentEncoded(safe: "/") + "?" + query
     }
 
     /// Checks a presigned request made to this store's URLs.
@@ -335,28 +335,5 @@ final class FileDescriptor: @unchecked Sendable {
             Glibc.close(descriptor)
             descriptor = -1
         }
-    }
-}
-
-extension Sequence<UInt8> {
-    /// Lowercase hex.
-    var hexString: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(underestimatedCount * 2)
-        for byte in self {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0xF)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-}
-
-extension String {
-    /// Percent-encodes everything but unreserved characters and `/`, for use as a URL path.
-    public var percentEncodedPath: String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~/")
-        return addingPercentEncoding(withAllowedCharacters: allowed) ?? self
     }
 }

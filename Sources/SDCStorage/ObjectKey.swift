@@ -1,3 +1,5 @@
+import SDCCore
+
 /// A validated storage key: a relative path of `/`-separated segments that can never name anything outside the
 /// store root. Built only from checked text, so holding one is proof of validation.
 public struct ObjectKey: Sendable, Hashable, CustomStringConvertible {
@@ -18,7 +20,7 @@ public struct ObjectKey: Sendable, Hashable, CustomStringConvertible {
             if segment.utf8.count > 255 { throw .invalidKey(path, "path segment longer than 255 bytes") }
         }
         for scalar in path.unicodeScalars where scalar == "\\" || scalar.value < 0x20 || scalar.value == 0x7F {
-            throw .invalidKey(path, scalar == "\\" ? "backslash in key" : "control character U+\(String(scalar.value, radix: 16)) in key")
+            throw .invalidKey(path, scalar == "\\" ? "backslash in key" : "control character U+\(scalar.value.hexString(digits: 4, uppercase: true)) in key")
         }
         self.path = path
     }
