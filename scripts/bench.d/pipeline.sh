@@ -5,6 +5,7 @@
 # and day, default 3600).
 set -euo pipefail
 source scripts/lib/provision.sh
+source scripts/lib/bench.sh
 days=${BENCH_DAYS:-100}
 packets=${BENCH_PACKETS:-3600}
 work=$(mktemp -d /tmp/sdc-bench-pipeline.XXXXXX)
@@ -14,11 +15,7 @@ trap cleanup EXIT
 
 .venv/bin/python "$SDC_SHARED/testdata/tools/gen_packets.py" --xtce "$SDC_SHARED/testdata/xtce/swapi_packet_definition.xml" \
   --container SWP_HK --container SWP_SCI -n "$packets" --seed 1 --out "$work/swapi" > /dev/null
-"$SDC_BIN" serve --root "$work/root" --port 0 --log-level warning > "$work/server.out" 2> "$work/server.log" &
-server_pid=$!
-for _ in $(seq 1 100); do grep -q "listening" "$work/server.out" 2>/dev/null && break; sleep 0.1; done
-url=$(head -1 "$work/server.out" | sed 's/^sdc listening on //')
-key=$("$SDC_BIN" keys create --root "$work/root" --scope write --name bench)
+start_bench_server "$work" --log-level warning
 
 .venv/bin/python - "$url" "$key" "$work/swapi.pkts" "$days" "$server_pid" <<'PY'
 import json, os, sys, time, urllib.request

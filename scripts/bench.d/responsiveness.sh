@@ -5,6 +5,7 @@
 # Env: SDC_BIN (release build), SDC_SHARED, BENCH_PACKETS (SWAPI packets per container and day, default 20000).
 set -euo pipefail
 source scripts/lib/provision.sh
+source scripts/lib/bench.sh
 packets=${BENCH_PACKETS:-20000}
 work=$(mktemp -d /tmp/sdc-bench-responsiveness.XXXXXX)
 server_pid=""
@@ -13,11 +14,7 @@ trap cleanup EXIT
 
 .venv/bin/python "$SDC_SHARED/testdata/tools/gen_packets.py" --xtce "$SDC_SHARED/testdata/xtce/swapi_packet_definition.xml" \
   --container SWP_HK --container SWP_SCI -n "$packets" --seed 2 --out "$work/swapi" > /dev/null
-"$SDC_BIN" serve --root "$work/root" --port 0 --workers 8 --log-level warning > "$work/server.out" 2> "$work/server.log" &
-server_pid=$!
-for _ in $(seq 1 100); do grep -q "listening" "$work/server.out" 2>/dev/null && break; sleep 0.1; done
-url=$(head -1 "$work/server.out" | sed 's/^sdc listening on //')
-key=$("$SDC_BIN" keys create --root "$work/root" --scope write --name bench)
+start_bench_server "$work" --workers 8 --log-level warning
 
 .venv/bin/python - "$url" "$key" "$work/swapi.pkts" <<'PY'
 import json, statistics, sys, time, urllib.request
