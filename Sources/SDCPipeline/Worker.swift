@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import NIOPosix
 import SDCCore
 import SDCJobs
 import ServiceLifecycle
@@ -15,8 +14,8 @@ import ServiceLifecycle
 public struct Worker: Sendable {
     public let id: String
     public let jobs: any JobQueue
-    public let registry: AlgorithmRegistry
-    public let environment: any WorkerEnvironment
+    /// Runs the claimed jobs.
+    public let executor: any Executor
     public var leaseSeconds: Int64 = 30
     /// How long a running job may go on after graceful shutdown begins.
     public var shutdownGraceSeconds: Int64 = 30
@@ -26,17 +25,24 @@ public struct Worker: Sendable {
     public let gate: ClaimGate
     let logger: Logger
 
-    public init(id: String, jobs: any JobQueue, registry: AlgorithmRegistry, environment: any WorkerEnvironment,
+    public init(id: String, jobs: any JobQueue, executor: any Executor,
                 leaseSeconds: Int64 = 30, shutdownGraceSeconds: Int64 = 30, gate: ClaimGate = ClaimGate(),
                 logger: Logger = Logger(label: "sdc.worker")) {
         self.id = id
         self.jobs = jobs
-        self.registry = registry
-        self.environment = environment
+        self.executor = executor
         self.leaseSeconds = leaseSeconds
         self.shutdownGraceSeconds = shutdownGraceSeconds
         self.gate = gate
         self.logger = logger
+    }
+
+    /// A worker that runs its jobs in this process (``JobRunner``).
+    public init(id: String, jobs: any JobQueue, registry: AlgorithmRegistry, environment: any WorkerEnvironment,
+                leaseSeconds: Int64 = 30, shutdownGraceSeconds: Int64 = 30, gate: ClaimGate = ClaimGate(),
+                logger: Logger = Logger(label: "sdc.worker")) {
+        self.init(id: id, jobs: jobs, executor: JobRunner(registry: registry, environment: environment), leaseSeconds: leaseSeconds,
+                  shutdownGraceSeconds: shutdownGraceSeconds, gate: gate, logger: logger)
     }
 
     /// Works until cancelled or until graceful shutdown (after finishing or handing back the job in hand).
@@ -66,7 +72,7 @@ public struct Worker: Sendable {
         logger.info("job started", metadata: ["job": "\(job.id)", "product": "\(job.product)", "date": "\(job.startDate)",
                                              "attempt": "\(job.attempts)/\(job.maxAttempts)"])
         let started = ContinuousClock.now
-        let outcome = await supervise(claimed) { try await execute(claimed) }
+        let outcome = await supervise(claimed) { [executor] in try await executor.execute(claimed) }
         let elapsed = ContinuousClock.now - started
         // The outcome is recorded even when this worker is being cancelled (a new task does not inherit cancellation).
         return try await Task { try await report(outcome, of: claimed, elapsed: elapsed) }.value
@@ -97,11 +103,6 @@ public struct Worker: Sendable {
         }
     }
 
-    struct JobFailure: Error {
-        var message: String
-        var log: String
-    }
-
     /// How an attempt ended.
     enum Outcome: Sendable {
         case succeeded([String], String)
@@ -114,13 +115,14 @@ public struct Worker: Sendable {
 
     /// Runs `body` while renewing the job's lease. The body is cancelled if the lease is lost, if the worker is
     /// cancelled, or if graceful shutdown has lasted ``shutdownGraceSeconds``.
-    private func supervise(_ claimed: ClaimedJob, _ body: @escaping @Sendable () async throws -> ([String], String)) async -> Outcome {
+    private func supervise(_ claimed: ClaimedJob, _ body: @escaping @Sendable () async throws -> JobExecution) async -> Outcome {
         let (jobs, leaseSeconds, grace) = (jobs, leaseSeconds, shutdownGraceSeconds)
         let outcome = await withTaskGroup(of: Outcome?.self) { group in
             group.addTask {
                 do {
-                    let (outputs, log) = try await body()
-                    return .succeeded(outputs, log)
+                    switch try await body() {
+                    case .succeeded(let products, let log): return .succeeded(products, log)
+                    }
                 } catch let failure as JobFailure {
                     return Task.isCancelled ? nil : .failed(failure)
                 } catch {
@@ -153,45 +155,5 @@ public struct Worker: Sendable {
             return first
         }
         return outcome ?? .handedBack(reason: "the worker was stopped", log: "")
-    }
-
-    /// Runs the job's algorithm; returns the product keys and the log.
-    private func execute(_ claimed: ClaimedJob) async throws -> ([String], String) {
-        let job = claimed.job
-        guard let spec = registry.algorithm(for: job.product) else {
-            throw JobFailure(message: "no algorithm makes \(job.product)", log: "")
-        }
-        let workFolder = FileManager.default.temporaryDirectory.appendingPathComponent("sdc-job-\(job.id)-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: workFolder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: workFolder) }
-        switch spec.kind {
-        case .external(let configuration):
-            let credentials = JobCredentials(url: try await environment.apiURL(), apiKey: claimed.credential.secret)
-            let command = ExternalCommand(configuration: configuration, timeoutSeconds: spec.timeoutSeconds)
-            let outcome = try await command.run(job, credentials: credentials, workFolder: workFolder)
-            let log = "$ \(command.arguments(for: job).joined(separator: " "))\n" + outcome.output
-            if outcome.timedOut { throw JobFailure(message: "timed out after \(spec.timeoutSeconds) s", log: log) }
-            guard outcome.exitCode == 0 else { throw JobFailure(message: "exited with status \(outcome.exitCode)", log: log) }
-            let products = try await environment.products(of: job)
-            guard !products.isEmpty else { throw JobFailure(message: "exited successfully but uploaded no \(job.product) product \(job.version)", log: log) }
-            return (products, log)
-        case .xtceL1A(let configuration):
-            var copies: [URL] = []
-            for name in job.inputNames { copies.append(try await environment.localCopy(of: name, in: workFolder)) }
-            let inputs = copies
-            let algorithm = XTCEL1AAlgorithm(configuration: configuration)
-            // Decoding and CDF writing are CPU-bound: they run on NIO's thread pool, never on the cooperative pool.
-            let (files, log) = try await NIOThreadPool.singleton.runIfActive { () throws -> ([URL], String) in
-                var log = ""
-                do {
-                    return (try algorithm.run(job: job, inputs: inputs, outputFolder: workFolder) { log += $0 + "\n" }, log)
-                } catch {
-                    throw JobFailure(message: "\(error)", log: log)
-                }
-            }
-            var keys: [String] = []
-            for file in files { keys.append(try await environment.ingestProduct(at: file)) }
-            return (keys, log)
-        }
     }
 }

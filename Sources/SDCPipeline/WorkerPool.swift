@@ -11,15 +11,22 @@ public struct WorkerPool: Service {
     public let workers: [Worker]
     public let gate: ClaimGate
 
-    /// `count` workers named `<host>-<pid>-<index>`.
-    public init(count: Int, jobs: any JobQueue, registry: AlgorithmRegistry, environment: any WorkerEnvironment, leaseSeconds: Int64,
+    /// `count` workers named `<host>-<pid>-<index>`, sharing one executor: each has at most one job in it at a time.
+    public init(count: Int, jobs: any JobQueue, executor: any Executor, leaseSeconds: Int64,
                 shutdownGraceSeconds: Int64, gate: ClaimGate, logger: Logger = Logger(label: "sdc.worker")) {
         let owner = ProcessIdentity.current
         workers = (0..<max(0, count)).map { index in
-            Worker(id: "\(owner.host)-\(owner.pid)-\(index)", jobs: jobs, registry: registry, environment: environment,
+            Worker(id: "\(owner.host)-\(owner.pid)-\(index)", jobs: jobs, executor: executor,
                    leaseSeconds: leaseSeconds, shutdownGraceSeconds: shutdownGraceSeconds, gate: gate, logger: logger)
         }
         self.gate = gate
+    }
+
+    /// `count` workers that run their jobs in this process (``JobRunner``).
+    public init(count: Int, jobs: any JobQueue, registry: AlgorithmRegistry, environment: any WorkerEnvironment, leaseSeconds: Int64,
+                shutdownGraceSeconds: Int64, gate: ClaimGate, logger: Logger = Logger(label: "sdc.worker")) {
+        self.init(count: count, jobs: jobs, executor: JobRunner(registry: registry, environment: environment), leaseSeconds: leaseSeconds,
+                  shutdownGraceSeconds: shutdownGraceSeconds, gate: gate, logger: logger)
     }
 
     public func run() async {

@@ -1,0 +1,29 @@
+import SDCJobs
+
+/// Runs claimed jobs. The ``Worker`` claims a job, keeps its lease alive and records the outcome; an executor only
+/// runs it: in this process (``JobRunner``) or elsewhere (``SlurmExecutor``).
+public protocol Executor: Sendable {
+    /// Runs one claimed job to its end. Failures are thrown as ``JobFailure``. When the calling task is cancelled
+    /// (the lease was lost, or the worker stopped), the job must be stopped before this returns or throws.
+    func execute(_ claimed: ClaimedJob) async throws -> JobExecution
+}
+
+/// How an executor's run of a job ended, short of a failure.
+public enum JobExecution: Sendable, Equatable {
+    /// The job made these products (catalog keys); `log` is its output.
+    case succeeded(products: [String], log: String)
+}
+
+/// Why a job's attempt failed, with what it wrote before failing. Counts as an attempt: the job is retried after a
+/// backoff while it has attempts left, and ends failed otherwise.
+public struct JobFailure: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var log: String
+
+    public init(message: String, log: String) {
+        self.message = message
+        self.log = log
+    }
+
+    public var description: String { message }
+}
