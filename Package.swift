@@ -56,6 +56,7 @@ let package = Package(
             "SDCCore", "SDCCatalog", "SDCStorage",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // The job model and the durable job store behind JobQueue / JobStore protocols (SQLite via GRDB), and lineage.
         .target(name: "SDCJobs", dependencies: [

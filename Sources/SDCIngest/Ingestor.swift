@@ -104,6 +104,51 @@ public struct Ingestor: Sendable {
         return record
     }
 
+    /// The owner of the reservations of direct-to-bucket uploads. No process of sdc writes those objects (the client
+    /// writes straight into the bucket), so no host is named (host names have no spaces): start-up recovery never
+    /// takes them for a dead process's, only age past ``reservationLifetime`` releases them.
+    public static let directUploadOwner = ProcessIdentity(host: "direct upload to the bucket", pid: 1)
+
+    /// Reserves `file`'s key for a direct-to-bucket upload (what `/upload` does before it hands out a presigned `PUT`
+    /// to the bucket): the reservation is the authorization that ``catalogStoredObject(_:)`` later completes.
+    /// Asking again for a name already reserved for a direct upload (a client's retry) keeps that reservation.
+    /// Throws ``IngestError/alreadyExists(key:)`` when the key is cataloged, stored, or held by another upload.
+    public func reserveDirectUpload(_ file: IMAPFileName) async throws(IngestError) {
+        if try await contains(file) { throw .alreadyExists(key: file.key) }
+        do {
+            try await catalog.reserve(file, staleAfter: reservationLifetime, owner: Self.directUploadOwner)
+        } catch .alreadyExists {
+            let held: [Reservation]
+            do { held = try await catalog.reservations() } catch { throw .catalog(error) }
+            guard held.contains(where: { $0.key == file.key && $0.owner == Self.directUploadOwner }) else {
+                throw .alreadyExists(key: file.key)
+            }
+        } catch {
+            throw .catalog(error)
+        }
+    }
+
+    /// Catalogs the object already stored under `file`'s key (a direct upload): measures its size and SHA-256 by
+    /// streaming it (never whole in memory), commits the record, which drops the key's reservation, and tells the
+    /// listeners. The catalog's unique key decides between processes doing this at once: the loser gets nil, changes
+    /// nothing and tells nobody.
+    public func catalogStoredObject(_ file: IMAPFileName) async throws(IngestError) -> CatalogRecord? {
+        let measured: StoredObject
+        do { measured = try await store.measure(ObjectKey(file.key)) } catch { throw .storage(error) }
+        let record = CatalogRecord(file: file, size: measured.size, sha256: measured.sha256, ingestionDate: .now)
+        do {
+            try await catalog.commit(record)
+        } catch {
+            let existing: CatalogRecord?
+            do { existing = try await catalog.record(forKey: file.key) } catch let lookup { throw .catalog(lookup) }
+            if existing != nil { return nil }
+            throw .catalog(error)
+        }
+        logger.info("ingested from the bucket", metadata: ["key": "\(record.key)", "size": "\(record.size)", "sha256": "\(record.sha256)"])
+        for listener in listeners { await listener.didIngest(record) }
+        return record
+    }
+
     /// Reconciles the catalog with the store after an unclean stop: reserved keys whose object is complete are
     /// measured (size, SHA-256), cataloged and announced to the listeners (so that the pipeline plans them); the others
     /// are released. Only reservations of a process of this host that has ended, or older than

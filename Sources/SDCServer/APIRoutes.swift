@@ -141,6 +141,8 @@ struct APIRoutes: Sendable {
         try Authenticator.require(.write, of: caller, for: "Upload of \(file.name)") { $0.product.source == file.instrument?.rawValue }
         if try await ingestCall({ try await ingestor.contains(file) }) { throw APIError.fileAlreadyExists(file.key) }
         let key = try objectKey(file.key)
+        // A direct upload's reservation is its authorization: the bucket's event or reconciler completes it.
+        if configuration.uploadMode == .direct { try await ingestCall { try await ingestor.reserveDirectUpload(file) } }
         let url = store.presignedURL(for: key, method: .put, expiresIn: configuration.uploadURLLifetime, baseURL: baseURL(of: request))
         return .json(JSONValue.string(url).serialized())
     }

@@ -1,3 +1,5 @@
+import SDCStorage
+
 /// How downloads are answered.
 public enum DownloadMode: String, Sendable, CaseIterable {
     /// 200 with the bytes streamed from the store (HTTP Range supported).
@@ -14,6 +16,9 @@ public struct ServerConfiguration: Sendable {
     /// The URL clients reach this server at, used in presigned URLs; by default `http://<Host header>`.
     public var publicURL: String?
     public var downloadMode = DownloadMode.stream
+    /// How `/upload` lets clients send bytes: through this server (relay), or with a presigned `PUT` straight to the
+    /// S3 bucket (direct), after reserving the name (see ``SDCIngest/BucketIngest``).
+    public var uploadMode = UploadMode.relay
     /// Largest accepted upload in bytes (413 above).
     public var maximumUploadSize: Int64 = 50 * 1024 * 1024 * 1024
     /// Requests in flight above which new ones get 503 SlowDown.

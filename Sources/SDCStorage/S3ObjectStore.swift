@@ -16,7 +16,7 @@ import SDCCore
 ///   uploads of a process that died).
 /// - Presigned URLs point at the bucket, which checks them: ``verifyPresigned(method:key:expires:signature:)`` refuses
 ///   every request, since this server's `/objects/` route serves none of this store's URLs.
-public struct S3ObjectStore: ObjectStore {
+public struct S3ObjectStore: BucketListing {
     /// The bucket, prefix, endpoint and region.
     public let location: S3Location
     let signer: SigV4Signer
@@ -37,6 +37,8 @@ public struct S3ObjectStore: ObjectStore {
     public static let maximumPresignedLifetime: Int64 = 7 * 86_400
     /// Bytes of an error reply kept for the message.
     static let maximumErrorBodyBytes = 64 << 10
+    /// Bytes of a `ListObjectsV2` page read: 1,000 entries of 1,024-byte keys with their XML fit with room to spare.
+    static let maximumListingBytes = 4 << 20
     /// Time allowed for a whole request and its reply; stalled connections are caught by the client's connect and
     /// read timeouts instead.
     static let requestDeadline = TimeAmount.hours(24)
@@ -292,6 +294,85 @@ public struct S3ObjectStore: ObjectStore {
         try uploadRelay.verify(method: .put, key: key, expires: expires, signature: signature, now: UTCTime.now.secondsSince1970)
     }
 
+    // MARK: Listing and setting aside
+
+    /// The most keys S3 returns in one `ListObjectsV2` page.
+    public static let maximumPageSize = 1000
+
+    /// `ListObjectsV2` of the objects under `PREFIX/prefix`: one page of at most `pageSize` (1 to 1,000) objects, names
+    /// relative to the store's prefix.
+    public func listObjects(under prefix: String, continuationToken: String?, pageSize: Int) async throws(StorageError) -> ObjectListingPage {
+        let storePrefix = location.prefix.map { $0 + "/" } ?? ""
+        var query: [(name: String, value: String)] = [("list-type", "2"), ("prefix", storePrefix + prefix),
+                                                      ("max-keys", String(min(max(pageSize, 1), Self.maximumPageSize)))]
+        if let continuationToken { query.append(("continuation-token", continuationToken)) }
+        let response = try await send(.GET, object: nil, query: query, operation: "ListObjectsV2")
+        guard response.status.code == 200 else { throw await failure("ListObjectsV2", object: storePrefix + prefix, response: response) }
+        let reply = await text(of: response.body, limit: Self.maximumListingBytes)[...]
+        guard reply.utf8.count < Self.maximumListingBytes else {
+            throw .io("S3 ListObjectsV2 of \(location.display(storePrefix + prefix)) at \(location.endpoint) answered a page larger than "
+                      + "\(Self.maximumListingBytes) bytes")
+        }
+        var objects: [ListedObject] = []
+        for entry in S3XML.elements("Contents", in: reply) {
+            guard let object = S3XML.value("Key", in: entry), object.hasPrefix(storePrefix),
+                  let size = S3XML.value("Size", in: entry).flatMap({ Int64($0) }) else {
+                throw .io("S3 ListObjectsV2 of \(location.display(storePrefix + prefix)) at \(location.endpoint) answered an entry "
+                          + "without a Key under the prefix and a Size: \(entry.prefix(200))")
+            }
+            objects.append(ListedObject(name: String(object.dropFirst(storePrefix.count)), size: size))
+        }
+        guard S3XML.value("IsTruncated", in: reply) == "true" else { return ObjectListingPage(objects: objects, continuationToken: nil) }
+        guard let next = S3XML.value("NextContinuationToken", in: reply), !next.isEmpty else {
+            throw .io("S3 ListObjectsV2 of \(location.display(storePrefix + prefix)) at \(location.endpoint) answered a truncated page "
+                      + "without a NextContinuationToken")
+        }
+        return ObjectListingPage(objects: objects, continuationToken: next)
+    }
+
+    /// The name under this store's prefix of `object` in `bucket`; nil for another bucket or outside the prefix.
+    public func storeName(bucket: String, object: String) -> String? {
+        guard bucket == location.bucket else { return nil }
+        guard let prefix = location.prefix else { return object }
+        guard object.hasPrefix(prefix + "/") else { return nil }
+        return String(object.dropFirst(prefix.count + 1))
+    }
+
+    /// `CopyObject` to `folder/name`, `PutObject` of `folder/name.reason`, then `DeleteObject` of the original; nil when
+    /// the original is already gone (`NoSuchKey`). The names need not be valid ``ObjectKey``s: a foreign object may
+    /// be named anything S3 accepts. `CopyObject` copies at most 5 GB; a larger object fails here and stays in place.
+    public func setAside(_ name: String, into folder: String, reason: String) async throws(StorageError) -> String? {
+        let source = location.prefix.map { $0 + "/" + name } ?? name
+        let target = folder + "/" + name
+        let destination = location.prefix.map { $0 + "/" + target } ?? target
+        let copySource = location.path(of: source).percentEncoded(safe: "/")
+        let copied = try await send(.PUT, object: destination, headers: [("x-amz-copy-source", copySource)], operation: "CopyObject")
+        switch copied.status.code {
+        case 200:
+            // S3 may answer 200 and report a failure in the body.
+            let reply = await text(of: copied.body)
+            if reply.contains("<Error>") {
+                throw failure("CopyObject from \(location.display(source))", object: destination,
+                              reply: ErrorReply(status: 200, code: S3XML.value("Code", in: reply[...]), message: S3XML.value("Message", in: reply[...])))
+            }
+        case 404:
+            let reply = await errorReply(copied)
+            if reply.code == "NoSuchKey" { return nil }
+            throw failure("CopyObject from \(location.display(source))", object: destination, reply: reply)
+        default:
+            throw await failure("CopyObject from \(location.display(source))", object: destination, response: copied)
+        }
+        let text = Array((reason + "\n").utf8)
+        let explained = try await send(.PUT, object: destination + ".reason", headers: [("Content-Type", "text/plain; charset=utf-8")],
+                                       payload: (ByteBuffer(bytes: text), SHA256.hash(data: text).hexString), operation: "PutObject")
+        guard explained.status.code == 200 else { throw await failure("PutObject", object: destination + ".reason", response: explained) }
+        await drain(explained)
+        let deleted = try await send(.DELETE, object: source, operation: "DeleteObject")
+        guard deleted.status.code == 204 || deleted.status.code == 200 else { throw await failure("DeleteObject", object: source, response: deleted) }
+        await drain(deleted)
+        return target
+    }
+
     // MARK: Incomplete uploads
 
     /// A multipart upload begun under this store's prefix and neither completed nor aborted.
@@ -417,14 +498,15 @@ public struct S3ObjectStore: ObjectStore {
         _ = await text(of: response.body)
     }
 
-    /// The first 64 KiB of a reply body as text (S3's XML replies are smaller); the rest is not read.
-    private func text(of body: HTTPClientResponse.Body) async -> String {
+    /// The first `limit` bytes of a reply body as text (64 KiB by default: S3's XML replies but listings are smaller);
+    /// the rest is not read.
+    private func text(of body: HTTPClientResponse.Body, limit: Int = S3ObjectStore.maximumErrorBodyBytes) async -> String {
         var collected = ByteBuffer()
         do {
             for try await chunk in body {
                 var chunk = chunk
                 collected.writeBuffer(&chunk)
-                if collected.readableBytes >= Self.maximumErrorBodyBytes { break }
+                if collected.readableBytes >= limit { break }
             }
         } catch {
             // A reply cut short still tells what it has.
