@@ -49,8 +49,12 @@ public struct DataCenter: Sendable {
     /// Opens the data center: the PostgreSQL database at `database` (else SQLite in `root`) and the S3 bucket at
     /// `store` (`s3://BUCKET[/PREFIX]?endpoint=URL&region=REGION`, credentials from the AWS_* variables; else the
     /// filesystem under `root`). Each backend is checked at once, so a database or bucket that cannot be reached is
-    /// one clear error naming it.
-    public static func open(root: URL, database: String?, store location: String?) async throws -> DataCenter {
+    /// one clear error naming it. With `uploads` `.direct`, `/upload` hands out presigned PUTs to the bucket instead
+    /// of relaying (an S3 store is then required).
+    public static func open(root: URL, database: String?, store location: String?, uploads: UploadMode = .relay) async throws -> DataCenter {
+        if uploads == .direct && location == nil {
+            throw OpeningError(description: "direct-to-bucket uploads (--upload direct) need an S3 store: add --store s3://BUCKET[/PREFIX]?endpoint=URL&region=REGION")
+        }
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let catalog: any DataCenterCatalog
         let jobs: any JobStore
@@ -69,10 +73,11 @@ public struct DataCenter: Sendable {
         let store: any ObjectStore
         if let location {
             do {
-                // Uploads are relayed through the API (cataloged as they arrive), signed with this folder's URL secret.
+                // Relayed uploads stream through the API (cataloged as they arrive), signed with this folder's URL secret;
+                // direct ones are presigned PUTs to the bucket.
                 let relay = try URLSigner.loadOrCreate(at: root.appendingPathComponent("url-signing.key").path)
                 let bucket = S3ObjectStore(location: try S3Location(parsing: location), credentials: try AWSCredentials.fromEnvironment(),
-                                           uploadRelay: relay)
+                                           uploadRelay: uploads == .relay ? relay : nil)
                 _ = try await bucket.size(of: try ObjectKey("imap/sdc-reachability-check"))
                 store = bucket
             } catch {
@@ -83,6 +88,10 @@ public struct DataCenter: Sendable {
         }
         return DataCenter(root: root, catalog: catalog, jobs: jobs, store: store)
     }
+
+    /// The store as a bucket whose objects can be listed and set aside (direct-to-bucket uploads); nil for the
+    /// filesystem store.
+    public var bucket: (any BucketListing)? { store as? any BucketListing }
 
     /// The ingest path over this catalog and store.
     public func ingestor(listeners: [any IngestListener] = [], logger: Logger = Logger(label: "sdc.ingest")) -> Ingestor {

@@ -2,10 +2,12 @@ import ArgumentParser
 import Foundation
 import Logging
 import SDCAssembly
+import SDCIngest
 import SDCJobs
 import SDCPipeline
 import SDCPortal
 import SDCServer
+import SDCStorage
 import ServiceLifecycle
 
 /// Options naming the data center folder, shared by `serve` and the offline admin commands.
@@ -21,11 +23,11 @@ struct RootOption: ParsableArguments {
 
     var url: URL { URL(fileURLWithPath: root).standardizedFileURL }
 
-    /// Opens the data center these options name.
-    func open() async throws -> DataCenter {
+    /// Opens the data center these options name; `uploads` `.direct` needs an S3 store.
+    func open(uploads: UploadMode = .relay) async throws -> DataCenter {
         let environment = ProcessInfo.processInfo.environment
         return try await DataCenter.open(root: url, database: database ?? environment["SDC_DATABASE_URL"],
-                                         store: store ?? environment["SDC_STORE_URL"])
+                                         store: store ?? environment["SDC_STORE_URL"], uploads: uploads)
     }
 }
 
@@ -100,10 +102,23 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
+    @Option(help: "How /upload lets clients send bytes: relay (through this server) or direct (a presigned PUT to the S3 bucket; needs --store s3://...).")
+    var upload: UploadMode = .relay
+
+    @Option(help: "With --upload direct: accept S3 event notifications at POST /s3-events (on) or not (off; the reconciler alone finds new objects).")
+    var s3Events: Switch = .on
+
+    @Option(help: "With --upload direct: seconds between two listings of the bucket's imap/ folder by the reconciler.")
+    var reconcileSeconds: Int64 = 60
+
+    func validate() throws {
+        guard (1...86_400).contains(reconcileSeconds) else { throw ValidationError("--reconcile-seconds must be 1 to 86400") }
+    }
+
     func run() async throws {
         bootstrapLogging(logLevel)
         let logger = Logger(label: "sdc")
-        let dataCenter = try await root.open()
+        let dataCenter = try await root.open(uploads: upload)
         let pipeline = try pipelineOptions.load()
         let planner = Planner(graph: pipeline.graph, registry: pipeline.registry, catalog: dataCenter.catalog, jobs: dataCenter.jobs,
                               logger: Logger(label: "sdc.planner"))
@@ -112,6 +127,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.host = host
         configuration.port = port
         configuration.downloadMode = download
+        configuration.uploadMode = upload
         configuration.publicURL = publicURL
         configuration.maximumUploadSize = maxUploadSize
         configuration.maximumConcurrentRequests = maxConcurrentRequests
@@ -121,10 +137,11 @@ struct ServeCommand: AsyncParsableCommand {
         _ = try await dataCenter.recover(through: ingestor, logger: logger)
         let gate = ClaimGate()
         let hooks = ProcessingHooks(jobs: dataCenter.jobs, gate: gate) { request in try await planner.reprocess(request) }
+        let direct = directUploads(dataCenter, ingestor: ingestor, metrics: metrics)
         let server = DataCenterServer(
             configuration: configuration, ingestor: ingestor, keys: dataCenter.catalog, requestLog: dataCenter.catalog,
             processing: hooks,
-            extensions: [MetricsEndpoint(metrics: metrics, catalog: dataCenter.catalog, jobs: dataCenter.jobs),
+            extensions: direct.routes + [MetricsEndpoint(metrics: metrics, catalog: dataCenter.catalog, jobs: dataCenter.jobs),
                          Portal(catalog: dataCenter.catalog, jobs: dataCenter.jobs, store: dataCenter.store, keys: dataCenter.catalog)],
             logger: logger)
         let address = ListeningAddress()
@@ -150,11 +167,35 @@ struct ServeCommand: AsyncParsableCommand {
         // Shutdown runs in reverse order: the workers first (claims stop, running jobs finish or are handed back while
         // the API still serves their uploads), then the planner, then the server finishes the requests in flight.
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: application), .init(service: planner), .init(service: workers, successTerminationBehavior: .ignore)],
+            services: [.init(service: application), .init(service: planner), .init(service: workers, successTerminationBehavior: .ignore)]
+                + direct.services,
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }
 
+extension ServeCommand {
+    /// On or off.
+    enum Switch: String, ExpressibleByArgument, CaseIterable {
+        case on, off
+    }
+
+    /// With `--upload direct`: the S3 event endpoint (unless `--s3-events off`) and the bucket's reconciler, both
+    /// ingesting through `ingestor` (so the planner hears of each file) and counting what they decide in
+    /// `sdc_bucket_objects_total{outcome=...}`.
+    func directUploads(_ dataCenter: DataCenter, ingestor: Ingestor, metrics: ServerMetrics)
+        -> (routes: [any ServerExtension], services: [ServiceGroupConfiguration.ServiceConfiguration]) {
+        guard upload == .direct, let bucket = dataCenter.bucket else { return ([], []) }
+        let ingest = BucketIngest(ingestor: ingestor, bucket: bucket, logger: Logger(label: "sdc.bucket")) { outcome in
+            metrics.registry.makeCounter(name: "sdc_bucket_objects_total", labels: [("outcome", outcome.label)],
+                                         help: "Objects of direct-to-bucket uploads by what ingest decided.").increment()
+        }
+        let reconciler = BucketReconciler(ingest: ingest, interval: .seconds(reconcileSeconds))
+        let routes: [any ServerExtension] = s3Events == .on ? [S3EventRoutes(ingest: ingest, keys: dataCenter.catalog)] : []
+        return (routes, [.init(service: reconciler)])
+    }
+}
+
 extension DownloadMode: ExpressibleByArgument {}
+extension UploadMode: ExpressibleByArgument {}
 extension Logger.Level: @retroactive ExpressibleByArgument {}
