@@ -162,6 +162,7 @@ let package = Package(
         ]),
         .testTarget(name: "SDCIngestTests", dependencies: [
             "SDCIngest", "SDCAssembly", "SDCCatalog", "SDCCore", .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "SDCJobsTests", dependencies: [
             "SDCJobs", "SDCCore", "SDCCatalog", "SDCPostgres", .product(name: "GRDB", package: "GRDB.swift"),

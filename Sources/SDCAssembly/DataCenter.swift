@@ -7,38 +7,47 @@ import SDCJobs
 import SDCPostgres
 import SDCStorage
 
-/// The catalog a data center needs: files, API keys, the request log and browsing.
-public typealias DataCenterCatalog = FileCatalog & APIKeyStore & RequestLog & CatalogBrowsing
+/// The catalog a data center needs: files, API keys, the request log, browsing, and the state every process shares
+/// (portal sessions, leases).
+public typealias DataCenterCatalog = FileCatalog & APIKeyStore & RequestLog & CatalogBrowsing & PortalSessionStore & LeaseStore
 
 /// Where a data center keeps its state, and the one place that chooses the concrete backends:
 /// - embedded (the default): `catalog.sqlite` (files, keys, requests), `jobs.sqlite` (jobs and lineage), `objects/`
 ///   (the filesystem store) and `url-signing.key` (the secret of presigned URLs), all in one folder;
-/// - scaled out: a PostgreSQL database (`--database`) for the catalog and the jobs, and an S3 bucket (`--store`) for
-///   the objects; the folder then keeps only what a process needs locally.
+/// - scaled out: a PostgreSQL database (`--database`) for the catalog, the jobs, portal sessions and the URL-signing
+///   secret, and an S3 bucket (`--store`) for the objects; the folder then keeps only what a process needs locally.
 public struct DataCenter: Sendable {
     public let root: URL
     public let catalog: any DataCenterCatalog
     public let jobs: any JobStore
     public let store: any ObjectStore
+    /// Checks whether the shared database answers, to tell an outage (503) from a fault (500); nil when embedded.
+    public let databaseProbe: (any BackendProbe)?
 
     /// Opens (creating if needed) the embedded data center in `root`.
     public init(root: URL) throws {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let catalog = try SQLiteCatalog(path: root.appendingPathComponent("catalog.sqlite").path)
         self.init(root: root, catalog: catalog, jobs: try SQLiteJobStore(path: root.appendingPathComponent("jobs.sqlite").path),
-                  store: try Self.filesystemStore(in: root))
+                  store: try Self.filesystemStore(in: root, signer: Self.localSigner(in: root)))
     }
 
-    private init(root: URL, catalog: any DataCenterCatalog, jobs: any JobStore, store: any ObjectStore) {
+    private init(root: URL, catalog: any DataCenterCatalog, jobs: any JobStore, store: any ObjectStore,
+                 databaseProbe: (any BackendProbe)? = nil) {
         self.root = root
         self.catalog = catalog
         self.jobs = jobs
         self.store = store
+        self.databaseProbe = databaseProbe
     }
 
-    private static func filesystemStore(in root: URL) throws -> FileSystemObjectStore {
-        let signer = try URLSigner.loadOrCreate(at: root.appendingPathComponent("url-signing.key").path)
-        return try FileSystemObjectStore(root: root.appendingPathComponent("objects").path, signer: signer)
+    private static func filesystemStore(in root: URL, signer: URLSigner) throws -> FileSystemObjectStore {
+        try FileSystemObjectStore(root: root.appendingPathComponent("objects").path, signer: signer)
+    }
+
+    /// The URL-signing secret of an embedded data center: `url-signing.key` in its folder, shared by every process on it.
+    private static func localSigner(in root: URL) throws -> URLSigner {
+        try URLSigner.loadOrCreate(at: root.appendingPathComponent("url-signing.key").path)
     }
 
     /// Why a backend could not be opened: which one, and the reason.
@@ -58,35 +67,41 @@ public struct DataCenter: Sendable {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let catalog: any DataCenterCatalog
         let jobs: any JobStore
+        // Presigned URLs made by one process must be accepted by every other: the secret lives where the state is shared.
+        let signer: URLSigner
+        var probe: (any BackendProbe)?
         if let database {
             do {
                 let connection = try await PostgresDatabase.connect(url: database)
-                catalog = try await PostgresCatalog(database: connection)
+                let postgres = try await PostgresCatalog(database: connection)
+                catalog = postgres
                 jobs = try await PostgresJobStore(database: connection, clock: .system)
+                signer = URLSigner(secret: try await postgres.sharedSecret(named: "url-signing"))
+                probe = PostgresProbe(database: connection)
             } catch {
                 throw OpeningError(description: "the database cannot be used: \(error)")
             }
         } else {
             catalog = try SQLiteCatalog(path: root.appendingPathComponent("catalog.sqlite").path)
             jobs = try SQLiteJobStore(path: root.appendingPathComponent("jobs.sqlite").path)
+            signer = try localSigner(in: root)
         }
         let store: any ObjectStore
         if let location {
             do {
-                // Relayed uploads stream through the API (cataloged as they arrive), signed with this folder's URL secret;
+                // Relayed uploads stream through the API (cataloged as they arrive), signed with the shared URL secret;
                 // direct ones are presigned PUTs to the bucket.
-                let relay = try URLSigner.loadOrCreate(at: root.appendingPathComponent("url-signing.key").path)
                 let bucket = S3ObjectStore(location: try S3Location(parsing: location), credentials: try AWSCredentials.fromEnvironment(),
-                                           uploadRelay: uploads == .relay ? relay : nil)
+                                           uploadRelay: uploads == .relay ? signer : nil)
                 _ = try await bucket.size(of: try ObjectKey("imap/sdc-reachability-check"))
                 store = bucket
             } catch {
                 throw OpeningError(description: "the object store \(location) cannot be used: \(error)")
             }
         } else {
-            store = try filesystemStore(in: root)
+            store = try filesystemStore(in: root, signer: signer)
         }
-        return DataCenter(root: root, catalog: catalog, jobs: jobs, store: store)
+        return DataCenter(root: root, catalog: catalog, jobs: jobs, store: store, databaseProbe: probe)
     }
 
     /// The store as a bucket whose objects can be listed and set aside (direct-to-bucket uploads); nil for the

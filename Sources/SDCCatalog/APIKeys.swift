@@ -65,9 +65,7 @@ public protocol APIKeyStore: Sendable {
 public enum APIKeySecret {
     /// `sdc_` followed by 43 URL-safe base64 characters (256 random bits).
     public static func generate() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        return "sdc_" + base64URL(bytes)
+        "sdc_" + base64URL(SecureRandom.bytes(32))
     }
 
     /// Lowercase hex SHA-256 of the secret. Keys carry 256 random bits, so a fast hash is as strong as a slow one.

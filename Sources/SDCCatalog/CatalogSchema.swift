@@ -129,6 +129,21 @@ package enum CatalogSchema {
             // The `host/pid` of the process uploading (see ProcessIdentity); NULL for reservations made before.
             try db.execute(sql: "ALTER TABLE pending_uploads ADD COLUMN owner TEXT")
         }
+        migrator.registerMigration("v4: portal sessions and leases shared by every process") { db in
+            try db.execute(sql: """
+                CREATE TABLE portal_sessions (
+                    token_hash TEXT PRIMARY KEY NOT NULL,
+                    key_id INTEGER NOT NULL REFERENCES api_keys (id),
+                    expires_at INTEGER NOT NULL
+                );
+                CREATE INDEX portal_sessions_by_expiry ON portal_sessions (expires_at);
+                CREATE TABLE leases (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    holder TEXT NOT NULL,
+                    expires_at INTEGER NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 

@@ -50,6 +50,8 @@ public struct Ingestor: Sendable {
     /// Reservations older than this are considered abandoned by a dead process (seconds).
     public var reservationLifetime: Int64
     let logger: Logger
+    /// Uploads stored but not cataloged during a database outage, shared by every copy of this ingestor.
+    let unsettled = UnsettledUploads()
 
     public init(catalog: any FileCatalog, store: any ObjectStore, listeners: [any IngestListener] = [],
                 reservationLifetime: Int64 = 6 * 3600, logger: Logger = Logger(label: "sdc.ingest")) {
@@ -79,17 +81,20 @@ public struct Ingestor: Sendable {
         let key: ObjectKey
         do { key = try ObjectKey(file.key) } catch { throw .storage(error) }
         do {
+            // A retry of an upload this process could not catalog: take the first attempt back before reserving again.
+            if unsettled.contains(file.key) { await unsettled.settle(catalog: catalog, store: store) }
             try await catalog.reserve(file, staleAfter: reservationLifetime)
         } catch .alreadyExists {
             throw .alreadyExists(key: file.key)
         } catch {
             throw .catalog(error)
         }
+        if !unsettled.isEmpty { await unsettled.settle(catalog: catalog, store: store) }
         let stored: StoredObject
         do {
             stored = try await store.put(key, body: body, expectedLength: expectedLength, maximumSize: maximumSize)
         } catch {
-            try? await catalog.cancelReservation(key: file.key)
+            do { try await catalog.cancelReservation(key: file.key) } catch { unsettled.add(file.key) }
             if case .alreadyExists = error { throw .alreadyExists(key: file.key) }
             throw .storage(error)
         }
@@ -97,6 +102,8 @@ public struct Ingestor: Sendable {
         do {
             try await catalog.commit(record)
         } catch {
+            // Stored but not cataloged (the database went away): taken back once it answers, nothing half-done is left.
+            unsettled.add(file.key)
             throw .catalog(error)
         }
         logger.info("ingested", metadata: ["key": "\(record.key)", "size": "\(record.size)", "sha256": "\(record.sha256)"])

@@ -20,13 +20,13 @@ public struct Portal: ServerExtension {
     let jobs: any JobStore
     let store: any ObjectStore
     let keys: any APIKeyStore
-    let sessions: SessionStore
+    let sessions: PortalSessions
     /// Stored CDFs opened for quicklooks, decoded and plotted on the thread pool.
     var cdfObjects: CDFObjects
 
-    /// A portal over a data center's catalog, jobs, store and keys. Quicklook plots are made on `threadPool`.
+    /// A portal over a data center's catalog, jobs, store, keys and sign-in sessions. Quicklook plots are made on `threadPool`.
     public init(catalog: any FileCatalog & CatalogBrowsing, jobs: any JobStore, store: any ObjectStore, keys: any APIKeyStore,
-                sessions: SessionStore = SessionStore(), threadPool: NIOThreadPool = Portal.quicklookThreadPool) {
+                sessions: PortalSessions, threadPool: NIOThreadPool = Portal.quicklookThreadPool) {
         self.catalog = catalog
         self.jobs = jobs
         self.store = store
@@ -170,11 +170,11 @@ public struct Portal: ServerExtension {
         try checkOrigin(request)
         let form = try await formPairs(request)
         let secret = form.last { $0.0 == "api_key" }?.1.trimmingCharacters(in: .whitespaces) ?? ""
-        guard !secret.isEmpty, try await keys.authenticate(secret: secret) != nil else {
+        guard !secret.isEmpty, let key = try await keys.authenticate(secret: secret) else {
             let body = SignInPage.body(error: "That API key is unknown or has been revoked.")
             return html(Layout.page(title: "Sign in", visitor: .anonymous, body: body), status: .unauthorized)
         }
-        let token = sessions.open(secret: secret)
+        let token = try await sessions.open(for: key)
         var response = redirect(to: "/portal")
         response.setCookie(SessionCookie.opening(token: token, lifetime: sessions.lifetime))
         return response
@@ -182,7 +182,7 @@ public struct Portal: ServerExtension {
 
     func signOut(_ request: Request) async throws -> Response {
         try checkOrigin(request)
-        if let token = SessionCookie.token(of: request) { sessions.close(token) }
+        if let token = SessionCookie.token(of: request) { try await sessions.close(token) }
         var response = redirect(to: "/portal")
         response.setCookie(SessionCookie.clear)
         return response
@@ -224,11 +224,7 @@ public struct Portal: ServerExtension {
 
     /// The signed-in key of the request's session, re-checked against the key store (revoked keys sign out).
     func visitor(of request: Request) async throws -> Visitor {
-        guard let token = SessionCookie.token(of: request), let secret = sessions.secret(for: token) else { return .anonymous }
-        guard let key = try await keys.authenticate(secret: secret) else {
-            sessions.close(token)
-            return .anonymous
-        }
+        guard let token = SessionCookie.token(of: request), let key = try await sessions.key(for: token) else { return .anonymous }
         return Visitor(key: key)
     }
 

@@ -1,60 +1,38 @@
 import Foundation
 import Hummingbird
 import SDCCore
-import Synchronization
+import SDCCatalog
 
-/// Portal sign-in sessions, kept in memory on this server (a restart signs everyone out; several servers behind a
-/// load balancer would need a shared store).
+/// Portal sign-in sessions over the data center's shared session store (``PortalSessionStore``), so that every replica
+/// knows every session and a restart signs nobody out.
 ///
-/// The cookie carries only a random token. The API key stays on the server and is checked again on every request,
-/// so a key revoked from the portal or with `sdc keys revoke` ends its sessions at once.
-public final class SessionStore: Sendable {
-    struct Session: Sendable {
-        let secret: String
-        let expires: ContinuousClock.Instant
-    }
-
+/// The cookie carries only a random token; the database keeps its hash and the id of the key that signed in. The key
+/// is checked again on every request, so a key revoked from the portal or with `sdc keys revoke` ends its sessions at once.
+public struct PortalSessions: Sendable {
+    let store: any PortalSessionStore
     /// How long a session lasts after sign-in.
     public let lifetime: Duration
-    private let sessions = Mutex<[String: Session]>([:])
 
-    public init(lifetime: Duration = .seconds(8 * 3600)) {
+    public init(store: any PortalSessionStore, lifetime: Duration = .seconds(8 * 3600)) {
+        self.store = store
         self.lifetime = lifetime
     }
 
-    /// Opens a session for an API key secret; returns its token.
-    func open(secret: String) -> String {
-        let token = Self.newToken()
-        let now = ContinuousClock.now
-        let session = Session(secret: secret, expires: now + lifetime)
-        sessions.withLock { sessions in
-            sessions = sessions.filter { $0.value.expires > now }
-            sessions[token] = session
-        }
+    /// Opens a session for a key; returns its token.
+    func open(for key: APIKeyInfo) async throws -> String {
+        let token = SessionToken.generate()
+        let expiresAt = UTCTime(secondsSince1970: UTCTime.now.secondsSince1970 + lifetime.components.seconds)
+        try await store.openSession(tokenHash: SessionToken.hash(token), keyID: key.id, expiresAt: expiresAt)
         return token
     }
 
-    /// The API key secret of a live session.
-    func secret(for token: String) -> String? {
-        let now = ContinuousClock.now
-        return sessions.withLock { sessions in
-            guard let session = sessions[token] else { return nil }
-            guard session.expires > now else {
-                sessions[token] = nil
-                return nil
-            }
-            return session.secret
-        }
+    /// The live key of a session, if the session is open and its key not revoked.
+    func key(for token: String) async throws -> APIKeyInfo? {
+        try await store.sessionKey(tokenHash: SessionToken.hash(token), now: .now)
     }
 
-    func close(_ token: String) {
-        _ = sessions.withLock { $0.removeValue(forKey: token) }
-    }
-
-    /// 256 random bits, hex.
-    private static func newToken() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }.hexString
+    func close(_ token: String) async throws {
+        try await store.closeSession(tokenHash: SessionToken.hash(token))
     }
 }
 

@@ -57,6 +57,17 @@ enum PostgresCatalogSchema {
                 status TEXT NOT NULL)
             """,
         ]),
+        PostgresDatabase.Migration(version: 2, name: "portal sessions, leases and secrets shared by every replica", statements: [
+            """
+            CREATE TABLE portal_sessions (
+                token_hash TEXT PRIMARY KEY,
+                key_id BIGINT NOT NULL REFERENCES api_keys (id),
+                expires_at BIGINT NOT NULL)
+            """,
+            "CREATE INDEX portal_sessions_by_expiry ON portal_sessions (expires_at)",
+            "CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at BIGINT NOT NULL)",
+            "CREATE TABLE shared_secrets (name TEXT PRIMARY KEY, secret TEXT NOT NULL)",
+        ]),
     ]
 
     private static var scienceShaped: [String] {

@@ -16,16 +16,20 @@ public struct DataCenterServer: Sendable {
     public let processing: ProcessingHooks?
     /// More routes and middleware served beside the API (the web portal, metrics).
     public let extensions: [any ServerExtension]
+    /// Tells a database outage (answered 503, retry later) from a fault; nil when the database is embedded.
+    public let databaseProbe: (any BackendProbe)?
     public let logger: Logger
 
     public init(configuration: ServerConfiguration, ingestor: Ingestor, keys: any APIKeyStore, requestLog: any RequestLog,
-                processing: ProcessingHooks? = nil, extensions: [any ServerExtension] = [], logger: Logger = Logger(label: "sdc.server")) {
+                processing: ProcessingHooks? = nil, extensions: [any ServerExtension] = [], databaseProbe: (any BackendProbe)? = nil,
+                logger: Logger = Logger(label: "sdc.server")) {
         self.configuration = configuration
         self.ingestor = ingestor
         self.keys = keys
         self.requestLog = requestLog
         self.processing = processing
         self.extensions = extensions
+        self.databaseProbe = databaseProbe
         self.logger = logger
     }
 
@@ -34,6 +38,7 @@ public struct DataCenterServer: Sendable {
         let router = Router(context: SDCRequestContext.self)
         router.add(middleware: RequestLogMiddleware(logger: logger))
         router.add(middleware: ConnectionCloseMiddleware())
+        if let databaseProbe { router.add(middleware: OutageMiddleware(probe: databaseProbe)) }
         router.add(middleware: LoadSheddingMiddleware(limit: configuration.maximumConcurrentRequests))
         router.add(middleware: UnknownRouteMiddleware())
         for serverExtension in extensions { serverExtension.addMiddleware(to: router) }

@@ -20,8 +20,7 @@ public struct URLSigner: Sendable {
         if let existing = FileManager.default.contents(atPath: path), existing.count >= 32 {
             return URLSigner(secret: Array(existing))
         }
-        var generator = SystemRandomNumberGenerator()
-        let secret = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        let secret = SecureRandom.bytes(32)
         guard FileManager.default.createFile(atPath: path, contents: Data(secret), attributes: [.posixPermissions: 0o600]) else {
             throw StorageError.io("cannot write the URL-signing secret \(path)")
         }

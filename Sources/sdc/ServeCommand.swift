@@ -142,8 +142,9 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: configuration, ingestor: ingestor, keys: dataCenter.catalog, requestLog: dataCenter.catalog,
             processing: hooks,
             extensions: direct.routes + [MetricsEndpoint(metrics: metrics, catalog: dataCenter.catalog, jobs: dataCenter.jobs),
-                         Portal(catalog: dataCenter.catalog, jobs: dataCenter.jobs, store: dataCenter.store, keys: dataCenter.catalog)],
-            logger: logger)
+                         Portal(catalog: dataCenter.catalog, jobs: dataCenter.jobs, store: dataCenter.store, keys: dataCenter.catalog,
+                                sessions: PortalSessions(store: dataCenter.catalog))],
+            databaseProbe: dataCenter.databaseProbe, logger: logger)
         let address = ListeningAddress()
         let environment = LocalWorkerEnvironment(ingestor: ingestor) { await address.get() }
         let rootPath = root.url.path

@@ -15,7 +15,7 @@ struct PostgresAvailability {
 /// A catalog in a fresh SQLite file or PostgreSQL database, removed afterwards.
 final class TemporaryCatalog: Sendable {
     let directory: URL
-    let catalog: any FileCatalog & APIKeyStore & RequestLog & CatalogBrowsing
+    let catalog: any FileCatalog & APIKeyStore & RequestLog & CatalogBrowsing & PortalSessionStore & LeaseStore
     /// Set for the SQLite backend.
     let sqlite: SQLiteCatalog?
     /// Set for the PostgreSQL backend.

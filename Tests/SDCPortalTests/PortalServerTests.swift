@@ -40,7 +40,8 @@ struct PortalFixture {
     func application(configure: (inout Portal) -> Void = { _ in }) -> some ApplicationProtocol {
         var configuration = ServerConfiguration()
         configuration.port = 0
-        var portal = Portal(catalog: dataCenter.catalog, jobs: dataCenter.jobs, store: dataCenter.store, keys: dataCenter.catalog)
+        var portal = Portal(catalog: dataCenter.catalog, jobs: dataCenter.jobs, store: dataCenter.store, keys: dataCenter.catalog,
+                            sessions: PortalSessions(store: dataCenter.catalog))
         configure(&portal)
         let server = DataCenterServer(
             configuration: configuration, ingestor: dataCenter.ingestor(), keys: dataCenter.catalog, requestLog: dataCenter.catalog,
