@@ -175,6 +175,32 @@ struct BucketIngestTests {
         #expect(try await ingest.ingest(name, size: 7) == .gone(name))
     }
 
+    /// PUTs `text` to a presigned URL with a plain HTTP client, as imap-data-access does (no extra headers).
+    func putPresigned(_ url: String, _ text: String) async throws {
+        var request = URLRequest(url: try #require(URL(string: url)))
+        request.httpMethod = "PUT"
+        let (_, response) = try await URLSession.shared.upload(for: request, from: Data(text.utf8))
+        try #require((response as? HTTPURLResponse)?.statusCode == 200)
+    }
+
+    @Test func aPresignedPutLandsInTheBucketAndAnOverwriteAfterCatalogingIsReported() async throws {
+        try await ingest.ingestor.reserveDirectUpload(try IMAPFileName.parse(Self.l0))
+        let url = store.presignedURL(for: try ObjectKey(Self.l0Key), method: .put, expiresIn: 600, baseURL: "http://sdc.invalid")
+        #expect(url.hasPrefix(store.location.endpoint.url + "/" + store.location.bucket + "/archive/" + Self.l0Key + "?"))
+        // Only the host is signed: a client's plain PUT matches the signature (a signed If-None-Match would not).
+        #expect(url.contains("X-Amz-SignedHeaders=host&"))
+        try await putPresigned(url, "packets")
+        let pass = try await BucketReconciler(ingest: ingest, interval: .seconds(60)).reconcile()
+        #expect(pass.ingested == [Self.l0Key])
+        // The URL still lives: S3 lets its holder overwrite. The catalog keeps the first object's record, and the
+        // reconciler reports the change (bucket versioning keeps the first bytes).
+        try await putPresigned(url, "other packets")
+        #expect(try await ingest.ingest(Self.l0Key, size: 13) == .changedAfterCataloging(Self.l0Key))
+        #expect(try await catalog.record(forKey: Self.l0Key)?.size == 7)
+        #expect(heard.all == [Self.l0Key])
+        #expect(outcomes.all == ["ingested", "changed_after_cataloging"])
+    }
+
     @Test func anUploadInFlightThroughSdcIsLeftToIt() async throws {
         // A relayed upload (or a worker's product) reserves for this process, and its object appears before its commit.
         try await catalog.reserve(try IMAPFileName.parse(Self.l0), staleAfter: 3600)
