@@ -12,6 +12,12 @@ public protocol Executor: Sendable {
 public enum JobExecution: Sendable, Equatable {
     /// The job made these products (catalog keys); `log` is its output.
     case succeeded(products: [String], log: String)
+    /// The job was stopped through no fault of its own (its node failed, it was preempted): it goes back to the queue
+    /// at once and the attempt does not count.
+    case interrupted(reason: String, log: String)
+    /// The job's own entry point (`sdc run-job`) already recorded its outcome through the job API; `summary` says how
+    /// the executor saw it end.
+    case reported(summary: String)
 }
 
 /// Why a job's attempt failed, with what it wrote before failing. Counts as an attempt: the job is retried after a

@@ -68,6 +68,13 @@ public struct Worker: Sendable {
             logger.error("job failed: worker lost", metadata: ["job": "\(lost.id)", "worker": "\(lost.workerID ?? "?")"])
         }
         guard gate.isOpen, let claimed = try await jobs.claim(workerID: id, leaseSeconds: leaseSeconds) else { return nil }
+        return try await run(claimed)
+    }
+
+    /// Runs a job this worker's queue has leased (claimed here, or by the process that started `sdc run-job`):
+    /// executes it while renewing the lease, then records the outcome. Returns the job as recorded; nil when the lease
+    /// was lost or the job recorded its own outcome.
+    public func run(_ claimed: ClaimedJob) async throws -> Job? {
         let job = claimed.job
         logger.info("job started", metadata: ["job": "\(job.id)", "product": "\(job.product)", "date": "\(job.startDate)",
                                              "attempt": "\(job.attempts)/\(job.maxAttempts)"])
@@ -76,6 +83,11 @@ public struct Worker: Sendable {
         let elapsed = ContinuousClock.now - started
         // The outcome is recorded even when this worker is being cancelled (a new task does not inherit cancellation).
         return try await Task { try await report(outcome, of: claimed, elapsed: elapsed) }.value
+    }
+
+    /// The wait before a job whose attempt `attempts` failed is run again: 4 s, doubling, at most 5 minutes.
+    public static func backoffSeconds(afterAttempt attempts: Int) -> Int64 {
+        Int64(min(300, 2 << min(max(attempts, 0), 8)))
     }
 
     /// Records how an attempt ended.
@@ -88,15 +100,18 @@ public struct Worker: Sendable {
             logger.info("job succeeded", metadata: ["job": "\(job.id)", "products": "\(outputs)", "duration": "\(elapsed)"])
             return finished
         case .failed(let failure):
-            let backoff = min(300, 2 << min(job.attempts, 8))
             let finished = try await jobs.fail(claimed.credential, error: failure.message,
-                                               log: failure.log + "[sdc] failed after \(elapsed): \(failure.message)\n", backoffSeconds: Int64(backoff))
+                                               log: failure.log + "[sdc] failed after \(elapsed): \(failure.message)\n",
+                                               backoffSeconds: Self.backoffSeconds(afterAttempt: job.attempts))
             logger.warning("job attempt failed", metadata: ["job": "\(job.id)", "error": "\(failure.message)", "status": "\(finished.status.rawValue)"])
             return finished
         case .handedBack(let reason, let log):
             let released = try await jobs.release(claimed.credential, log: log + "[sdc] handed back after \(elapsed): \(reason)\n")
             logger.notice("job handed back", metadata: ["job": "\(job.id)", "reason": "\(reason)"])
             return released
+        case .reported(let summary):
+            logger.info("job recorded its own outcome", metadata: ["job": "\(job.id)", "summary": "\(summary)", "duration": "\(elapsed)"])
+            return nil
         case .leaseLost(let message):
             logger.error("job abandoned", metadata: ["job": "\(job.id)", "reason": "\(message)"])
             return nil
@@ -111,6 +126,8 @@ public struct Worker: Sendable {
         case handedBack(reason: String, log: String)
         /// Another worker may hold the job now: report nothing.
         case leaseLost(String)
+        /// The job recorded its own outcome: report nothing.
+        case reported(String)
     }
 
     /// Runs `body` while renewing the job's lease. The body is cancelled if the lease is lost, if the worker is
@@ -122,6 +139,8 @@ public struct Worker: Sendable {
                 do {
                     switch try await body() {
                     case .succeeded(let products, let log): return .succeeded(products, log)
+                    case .interrupted(let reason, let log): return .handedBack(reason: reason, log: log)
+                    case .reported(let summary): return .reported(summary)
                     }
                 } catch let failure as JobFailure {
                     return Task.isCancelled ? nil : .failed(failure)
@@ -152,6 +171,13 @@ public struct Worker: Sendable {
             }
             let first = await group.next() ?? nil
             group.cancelAll()
+            // A job that records its own outcome ends its lease itself: the renewal may notice that before the
+            // executor sees the job end. Its outcome then stands.
+            if case .leaseLost = first {
+                while let other = await group.next() {
+                    if case .reported? = other { return other }
+                }
+            }
             return first
         }
         return outcome ?? .handedBack(reason: "the worker was stopped", log: "")

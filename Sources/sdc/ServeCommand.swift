@@ -42,13 +42,38 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: "On SIGTERM/SIGINT, seconds a running job may go on before it is stopped and handed back to the queue.")
     var shutdownGraceSeconds: Int64 = 30
 
+    @Option(help: "Where jobs run: in-process (in this process) or slurm (each job a Slurm batch job running `sdc run-job`; --workers bounds how many this process has in Slurm at once).")
+    var executor: ExecutorKind = .inProcess
+
+    @Option(help: "With --executor slurm: the Slurm partition (default: the cluster's default partition).")
+    var slurmPartition: String?
+
+    enum ExecutorKind: String, ExpressibleByArgument, CaseIterable {
+        case inProcess = "in-process", slurm
+    }
+
     func validate() throws {
         guard JobLimits.leaseSeconds.contains(leaseSeconds) else { throw ValidationError("--lease-seconds must be 1 to 86400") }
         guard (0...3600).contains(shutdownGraceSeconds) else { throw ValidationError("--shutdown-grace-seconds must be 0 to 3600") }
+        guard slurmPartition == nil || executor == .slurm else { throw ValidationError("--slurm-partition needs --executor slurm") }
     }
 
     func load() throws -> PipelineConfiguration {
         try PipelineConfiguration(folder: pipeline.map { URL(fileURLWithPath: $0) })
+    }
+
+    /// The executor these options choose, for workers that claim from `jobs`. Slurm's nodes run this same `sdc`
+    /// executable (at the same path) with the same pipeline folder.
+    func executor(registry: AlgorithmRegistry, environment: any WorkerEnvironment, jobs: any JobQueue) -> any Executor {
+        switch executor {
+        case .inProcess:
+            return JobRunner(registry: registry, environment: environment)
+        case .slurm:
+            let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+            let configuration = SlurmConfiguration(partition: slurmPartition, sdcExecutable: executable,
+                                                   pipelineFolder: pipeline.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
+            return SlurmExecutor(configuration: configuration, registry: registry, environment: environment, jobs: jobs, leaseSeconds: leaseSeconds)
+        }
     }
 }
 
@@ -96,7 +121,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Requests in flight above which new ones get 503 SlowDown.")
     var maxConcurrentRequests = ServerConfiguration().maximumConcurrentRequests
 
-    @Option(help: "In-process processing workers (0: only separate `sdc worker` processes run jobs).")
+    @Option(help: "Processing workers: jobs this process runs at once (with --executor slurm, jobs it has in Slurm at once; 0: only separate `sdc worker` processes run jobs).")
     var workers = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
@@ -149,10 +174,11 @@ struct ServeCommand: AsyncParsableCommand {
         let environment = LocalWorkerEnvironment(ingestor: ingestor) { await address.get() }
         let rootPath = root.url.path
         let host = host
-        let workers = WorkerPool(count: max(0, workers), jobs: dataCenter.jobs, registry: pipeline.registry, environment: environment,
+        let executor = pipelineOptions.executor(registry: pipeline.registry, environment: environment, jobs: dataCenter.jobs)
+        let workers = WorkerPool(count: max(0, workers), jobs: dataCenter.jobs, executor: executor,
                                  leaseSeconds: pipelineOptions.leaseSeconds, shutdownGraceSeconds: pipelineOptions.shutdownGraceSeconds, gate: gate)
         logger.info("pipeline", metadata: ["configuration": "\(pipeline.source.path)", "products": "\(pipeline.graph.products)",
-                                           "workers": "\(workers.workers.count)"])
+                                           "workers": "\(workers.workers.count)", "executor": "\(pipelineOptions.executor.rawValue)"])
         let application = server.application { [publicURL] port in
             await address.set(publicURL ?? "http://\(host):\(port)")
             // Unbuffered, so that a supervising process sees the address at once.

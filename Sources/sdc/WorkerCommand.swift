@@ -38,7 +38,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @OptionGroup var pipelineOptions: PipelineOptions
 
-    @Option(help: "Concurrent jobs.")
+    @Option(help: "Concurrent jobs (with --executor slurm: jobs this process has in Slurm at once).")
     var workers = 1
 
     @Option(help: "Log level.")
@@ -66,7 +66,8 @@ struct WorkerCommand: AsyncParsableCommand {
             queue = dataCenter.jobs
             environment = LocalWorkerEnvironment(ingestor: dataCenter.ingestor()) { [url] in url }
         }
-        let pool = WorkerPool(count: max(1, workers), jobs: queue, registry: pipeline.registry, environment: environment,
+        let executor = pipelineOptions.executor(registry: pipeline.registry, environment: environment, jobs: queue)
+        let pool = WorkerPool(count: max(1, workers), jobs: queue, executor: executor,
                               leaseSeconds: pipelineOptions.leaseSeconds, shutdownGraceSeconds: pipelineOptions.shutdownGraceSeconds,
                               gate: ClaimGate())
         FileHandle.standardOutput.write(Data("sdc worker \(getpid()) running \(pool.workers.count) job(s) at a time for \(url)\n".utf8))
