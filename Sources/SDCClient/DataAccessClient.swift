@@ -121,13 +121,16 @@ public struct DataAccessClient: Sendable {
     }
 
     /// Uploads the file at `filePath`: asks `GET /upload/<name>` for an upload URL, then streams the file to
-    /// it with `PUT`. Science names without a major version (`vXXX`) are refused before any request.
+    /// it with `PUT`. Science names without a major version (`vXXX`) are refused before any request, as
+    /// imap-data-access refuses them, except Level 0 files: the mission's L0 files are named `vNNN`, and sdc's client
+    /// is how they enter.
     public func upload(_ filePath: String, progress: ProgressDisplay = .hidden) async throws(SDCClientError) {
         let path = LocalPath.resolved(filePath)
         let kind = LocalPath.kind(of: path)
         guard kind != .missing else { throw .fileNotFound(path: path) }
         let name = LocalPath.name(path)
-        if let parsed = try? IMAPFileName.parse(name), parsed.fileClass == .science, parsed.science?.version.major == nil {
+        if let parsed = try? IMAPFileName.parse(name), parsed.fileClass == .science, let science = parsed.science,
+           science.version.major == nil, science.dataLevel != .l0 {
             throw .invalidArgument("Invalid science file \(name).")
         }
 

@@ -35,6 +35,13 @@ public enum JobLimits {
     public static let triggerClaimMilliseconds: Int64 = 60_000
     /// The widest date range one reprocess request may name (about ten years).
     public static let maximumReprocessDays = 3_660
+    /// How many times a job may be postponed (its algorithm exited 75) before a postponement counts as a failed attempt.
+    public static let maximumPostponements = 5
+
+    /// The wait before a job postponed for the `count`-th time is run again: 5 s, doubling, at most 5 minutes.
+    public static func postponementSeconds(_ count: Int) -> Int64 {
+        min(300, 5 << Int64(min(max(count, 1), 7) - 1))
+    }
 
     /// Throws ``JobStoreError/invalidArgument(_:)`` unless `value` is in `range`.
     public static func check(_ value: Int64, in range: ClosedRange<Int64>, _ name: String) throws(JobStoreError) {
@@ -72,18 +79,23 @@ public protocol JobQueue: Sendable {
     func fail(_ credential: JobCredential, error: String, log: String, backoffSeconds: Int64) async throws -> Job
     /// Hands a job back unfinished (a worker shutting down): queued again at once, the attempt not counted.
     func release(_ credential: JobCredential, log: String) async throws -> Job
+    /// Hands a job back to be run again later, the attempt not counted (its algorithm exited 75, IMAP's "retry"
+    /// exit after the upload API answered 503 SlowDown): queued after ``JobLimits/postponementSeconds(_:)``. Once the
+    /// job has been postponed ``JobLimits/maximumPostponements`` times, the attempt counts as failed with `reason`.
+    func postpone(_ credential: JobCredential, reason: String, log: String) async throws -> Job
     /// Fails running jobs whose lease expired on their last attempt; returns them.
     func expireLostJobs() async throws -> [Job]
 }
 
 /// The durable job table, settling triggers and product lineage. ``SQLiteJobStore`` is the embedded implementation.
 ///
-/// Uniqueness follows the IMAP SDC (pipeline.md §6): at most one queued, running or succeeded job per product, date,
-/// repointing, algorithm version, inputs hash and campaign; failed jobs may repeat.
+/// Uniqueness follows the IMAP SDC (pipeline.md §6): at most one queued, running or succeeded job per
+/// ``JobUniqueness`` key (product, date, repointing, algorithm version, inputs hash and campaign); failed jobs may repeat.
 public protocol JobStore: JobQueue {
     /// Creates a job, or returns the live or successful job it duplicates (`created == false`).
-    /// The new job's minor version is one above both `highestCatalogedMinor` and every job of the same product,
-    /// date and major version, so concurrent and repeated jobs never write the same name.
+    /// The new job's minor version is one above both `highestCatalogedMinor` and every live or successful job that
+    /// makes any of the same products (at any level) for the same date and major version, so concurrent, repeated and
+    /// differently configured jobs never write the same name.
     func submit(_ request: JobRequest, highestCatalogedMinor: Int?) async throws(JobStoreError) -> (job: Job, created: Bool)
     /// Creates the job planned for a claimed trigger and removes the trigger in the same transaction, so that a crash
     /// can neither lose the day nor plan it twice. With a nil `request` (an input is missing) only the trigger goes.
@@ -105,10 +117,41 @@ public protocol JobStore: JobQueue {
     func claimDueTriggers(nowMilliseconds: Int64, limit: Int) async throws(JobStoreError) -> [ClaimedTrigger]
     /// The earliest pending due time.
     func nextTriggerDueMilliseconds() async throws(JobStoreError) -> Int64?
+    /// Records that the algorithm of the job `credential` holds asked to upload `name`, and whether a file of that name
+    /// `exists` already. An existing file that an earlier attempt of the same job was granted is its own; any other
+    /// existing file is a collision with another producer: it is recorded against the job, which then fails on
+    /// completion, naming the file.
+    func recordUpload(_ credential: JobCredential, name: String, exists: Bool) async throws(JobStoreError) -> UploadVerdict
     /// Names of the files a product was made from.
     func inputs(ofProduct key: String) async throws(JobStoreError) -> [String]
     /// Keys of the products made from a file (by name).
     func products(madeFrom name: String) async throws(JobStoreError) -> [String]
+}
+
+/// How the data center answers a job's request to upload a product (``JobStore/recordUpload(_:name:exists:)``).
+public enum UploadVerdict: Sendable, Equatable {
+    /// A new file: upload it.
+    case granted
+    /// The file exists because an earlier attempt of this job uploaded it: nothing to do.
+    case ownEarlierUpload
+    /// The file exists and another producer made it: refused, and the job fails.
+    case refused
+}
+
+/// Why a job whose algorithm made products ends failed all the same: the data center refused some of its uploads
+/// because files of those names already existed (two producers, one product).
+public enum UploadCollision {
+    /// The job's error for the refused `names`.
+    public static func message(_ names: [String]) -> String {
+        "the data center refused the upload of \(names.joined(separator: ", ")): a file of that name already exists, made by another "
+            + "producer (two algorithms make this product: give it one producer in the pipeline configuration)"
+    }
+
+    /// A failed attempt's reason: the collision when uploads were refused (a retry would be refused the same), else
+    /// `error`.
+    public static func reason(_ refused: [String], else error: String) -> String {
+        refused.isEmpty ? error : message(refused) + "; the attempt " + error
+    }
 }
 
 /// A product and day waiting to be planned.

@@ -39,4 +39,46 @@ public struct ProductNode: Sendable, Hashable, Comparable, CustomStringConvertib
             return source == f.kernelType.rawValue && ["spice", "spin", "repoint"].contains(dataType)
         }
     }
+
+    /// `source/data_type/descriptor`, as job stores keep a job's products (no field holds `/`).
+    public var path: String { "\(source)/\(dataType)/\(descriptor)" }
+
+    /// Parses ``path``; nil unless it has three non-empty fields.
+    public init?(path: String) {
+        let fields = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard fields.count == 3, fields.allSatisfy({ !$0.isEmpty }) else { return nil }
+        self.init(String(fields[0]), String(fields[1]), String(fields[2]))
+    }
+
+    /// Whether a product of this node can be the same file as one of `other`: same source and level, and the same
+    /// descriptor or either being `all` (every product of the level).
+    public func overlaps(_ other: ProductNode) -> Bool {
+        source == other.source && dataType == other.dataType
+            && (descriptor == other.descriptor || descriptor == "all" || other.descriptor == "all")
+    }
+}
+
+/// The SQL condition that a `jobs` row makes a product overlapping one of a list (``ProductNode/overlaps(_:)``),
+/// matched in the row's `products` text (a JSON array of ``ProductNode/path``) with `LIKE`, in SQLite and PostgreSQL.
+package struct JobProductOverlap {
+    /// `products LIKE ? ESCAPE '\' OR ...`, one placeholder per pattern.
+    package let condition: String
+    package let patterns: [String]
+
+    package init(_ products: [ProductNode]) {
+        func escaped(_ text: String) -> String {
+            text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+        }
+        var patterns: [String] = []
+        for product in products {
+            let level = "%\"" + escaped(product.source) + "/" + escaped(product.dataType) + "/"
+            if product.descriptor == "all" {
+                patterns.append(level + "%")
+            } else {
+                patterns += [level + escaped(product.descriptor) + "\"%", level + "all\"%"]
+            }
+        }
+        self.patterns = patterns
+        condition = patterns.map { _ in "products LIKE ? ESCAPE '\\'" }.joined(separator: " OR ")
+    }
 }

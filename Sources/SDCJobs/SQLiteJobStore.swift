@@ -78,6 +78,24 @@ public final class SQLiteJobStore: JobStore {
             // The SHA-256 of the credential of the claim that holds a running job's lease; NULL otherwise.
             try db.execute(sql: "ALTER TABLE jobs ADD COLUMN credential_sha256 TEXT")
         }
+        migrator.registerMigration("v3: products at any level, one uniqueness key, postponements, uploads") { db in
+            try db.execute(sql: """
+                ALTER TABLE jobs ADD COLUMN products TEXT NOT NULL DEFAULT '[]';
+                UPDATE jobs SET products = '["' || instrument || '/' || data_level || '/' || descriptor || '"]';
+                ALTER TABLE jobs ADD COLUMN uniqueness_key TEXT NOT NULL DEFAULT '';
+                UPDATE jobs SET uniqueness_key = \(JobUniqueness.sqlExpression);
+                ALTER TABLE jobs ADD COLUMN postponements INTEGER NOT NULL DEFAULT 0;
+                DROP INDEX jobs_unique_live;
+                CREATE UNIQUE INDEX jobs_unique_live ON jobs (uniqueness_key) WHERE status IN ('queued', 'running', 'succeeded');
+                CREATE INDEX jobs_by_day ON jobs (instrument, start_date, major_version);
+                CREATE TABLE job_uploads (
+                    job_id INTEGER NOT NULL REFERENCES jobs(id),
+                    name TEXT NOT NULL,
+                    refused INTEGER NOT NULL,
+                    PRIMARY KEY (job_id, name)
+                );
+                """)
+        }
         return migrator
     }
 
@@ -117,28 +135,25 @@ public final class SQLiteJobStore: JobStore {
     }
 
     private static func insert(_ request: JobRequest, highestCatalogedMinor: Int?, now: Int64, in db: Database) throws -> (job: Job, created: Bool) {
-        let inputs = request.inputs.json
-        let hash = request.inputs.hash
-        let instrument = request.product.source, level = request.product.dataType, descriptor = request.product.descriptor
-        let date = request.startDate.description
-        if let existing = try Row.fetchOne(db, sql: """
-            SELECT * FROM jobs WHERE instrument = ? AND data_level = ? AND descriptor = ? AND start_date = ?
-                AND COALESCE(repointing, -1) = COALESCE(?, -1) AND algorithm_version = ? AND inputs_hash = ? AND campaign = ?
-                AND status IN ('queued', 'running', 'succeeded')
-            """, arguments: [instrument, level, descriptor, date, request.repointing, request.algorithmVersion, hash, request.campaign]) {
+        let key = request.uniquenessKey
+        if let existing = try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE uniqueness_key = ? AND status IN ('queued', 'running', 'succeeded')",
+                                           arguments: [key]) {
             return (try job(existing), false)
         }
+        let overlap = JobProductOverlap(request.products)
         let jobMinor = try Int.fetchOne(db, sql: """
-            SELECT MAX(minor_version) FROM jobs WHERE instrument = ? AND data_level = ? AND (descriptor = ? OR descriptor = 'all' OR ? = 'all')
-                AND start_date = ? AND major_version = ? AND status <> 'failed'
-            """, arguments: [instrument, level, descriptor, descriptor, date, request.majorVersion])
+            SELECT MAX(minor_version) FROM jobs WHERE instrument = ? AND start_date = ? AND major_version = ? AND status <> 'failed'
+                AND (\(overlap.condition))
+            """, arguments: StatementArguments([request.product.source, request.startDate.description, request.majorVersion]
+                                           + overlap.patterns.map { $0 as any DatabaseValueConvertible }))
         let minor = max(highestCatalogedMinor ?? 0, jobMinor ?? 0) + 1
         try db.execute(sql: """
             INSERT INTO jobs (status, instrument, data_level, descriptor, start_date, repointing, major_version, minor_version,
-                algorithm, algorithm_version, inputs, inputs_hash, campaign, max_attempts, not_before, created_at)
-            VALUES ('queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [instrument, level, descriptor, date, request.repointing, request.majorVersion, minor, request.algorithm,
-                             request.algorithmVersion, inputs, hash, request.campaign, request.maxAttempts, now, now])
+                algorithm, algorithm_version, inputs, inputs_hash, campaign, max_attempts, not_before, created_at, products, uniqueness_key)
+            VALUES ('queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [request.product.source, request.product.dataType, request.product.descriptor, request.startDate.description,
+                             request.repointing, request.majorVersion, minor, request.algorithm, request.algorithmVersion, request.inputs.json,
+                             request.inputs.hash, request.campaign, request.maxAttempts, now, now, request.productsText, key])
         return (try fetchJob(db, id: db.lastInsertedRowID), true)
     }
 
@@ -178,6 +193,17 @@ public final class SQLiteJobStore: JobStore {
     public func complete(_ credential: JobCredential, outputs: [String], log: String) async throws(JobStoreError) -> Job {
         let now = now
         return try await write { db in
+            let refused = try String.fetchAll(db, sql: "SELECT name FROM job_uploads WHERE job_id = ? AND refused = 1 ORDER BY name",
+                                              arguments: [credential.jobID])
+            if !refused.isEmpty {
+                // A collision is final: a retry would be refused the same names.
+                try db.execute(sql: """
+                    UPDATE jobs SET status = 'failed', finished_at = ?, error = ?, log = log || ?, lease_expires_at = NULL, credential_sha256 = NULL
+                    WHERE \(Self.leaseHeld)
+                    """, arguments: [now, UploadCollision.message(refused), log, credential.jobID, credential.sha256, now])
+                if db.changesCount == 0 { throw JobStoreError.leaseLost(credential.jobID) }
+                return try Self.fetchJob(db, id: credential.jobID)
+            }
             let encoded = JSONValue.array(outputs.map(JSONValue.string)).serialized()
             try db.execute(sql: """
                 UPDATE jobs SET status = 'succeeded', finished_at = ?, outputs = ?, log = log || ?, lease_expires_at = NULL, error = NULL,
@@ -200,11 +226,15 @@ public final class SQLiteJobStore: JobStore {
         try JobLimits.check(backoffSeconds, in: JobLimits.backoffSeconds, "backoff")
         let now = now
         return try await write { db in
+            // A refused upload makes the failure final, and is its reason.
+            let refused = try String.fetchAll(db, sql: "SELECT name FROM job_uploads WHERE job_id = ? AND refused = 1 ORDER BY name",
+                                              arguments: [credential.jobID])
             try db.execute(sql: """
-                UPDATE jobs SET status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
+                UPDATE jobs SET status = CASE WHEN attempts >= max_attempts OR ? THEN 'failed' ELSE 'queued' END,
                     not_before = ?, finished_at = ?, error = ?, log = log || ?, lease_expires_at = NULL, credential_sha256 = NULL
                 WHERE \(Self.leaseHeld)
-                """, arguments: [now + backoffSeconds, now, error, log, credential.jobID, credential.sha256, now])
+                """, arguments: [!refused.isEmpty, now + backoffSeconds, now, UploadCollision.reason(refused, else: error), log,
+                                 credential.jobID, credential.sha256, now])
             if db.changesCount == 0 { throw JobStoreError.leaseLost(credential.jobID) }
             return try Self.fetchJob(db, id: credential.jobID)
         }
@@ -220,6 +250,47 @@ public final class SQLiteJobStore: JobStore {
                 """, arguments: [now, log, credential.jobID, credential.sha256, now])
             if db.changesCount == 0 { throw JobStoreError.leaseLost(credential.jobID) }
             return try Self.fetchJob(db, id: credential.jobID)
+        }
+    }
+
+    public func postpone(_ credential: JobCredential, reason: String, log: String) async throws(JobStoreError) -> Job {
+        let now = now
+        return try await write { db in
+            guard let postponements = try Int.fetchOne(db, sql: "SELECT postponements FROM jobs WHERE \(Self.leaseHeld)",
+                                                       arguments: [credential.jobID, credential.sha256, now]) else {
+                throw JobStoreError.leaseLost(credential.jobID)
+            }
+            if postponements >= JobLimits.maximumPostponements {
+                let message = "\(reason), after \(postponements) postponements: counted as a failed attempt"
+                try db.execute(sql: """
+                    UPDATE jobs SET status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
+                        not_before = ?, finished_at = ?, error = ?, log = log || ?, lease_expires_at = NULL, credential_sha256 = NULL
+                    WHERE id = ?
+                    """, arguments: [now + JobLimits.postponementSeconds(postponements), now, message, log, credential.jobID])
+            } else {
+                try db.execute(sql: """
+                    UPDATE jobs SET status = 'queued', attempts = attempts - 1, postponements = postponements + 1, not_before = ?, log = log || ?,
+                        lease_expires_at = NULL, credential_sha256 = NULL
+                    WHERE id = ?
+                    """, arguments: [now + JobLimits.postponementSeconds(postponements + 1), log, credential.jobID])
+            }
+            return try Self.fetchJob(db, id: credential.jobID)
+        }
+    }
+
+    public func recordUpload(_ credential: JobCredential, name: String, exists: Bool) async throws(JobStoreError) -> UploadVerdict {
+        try await write { db in
+            if !exists {
+                try db.execute(sql: "INSERT INTO job_uploads (job_id, name, refused) VALUES (?, ?, 0) ON CONFLICT DO UPDATE SET refused = 0",
+                               arguments: [credential.jobID, name])
+                return .granted
+            }
+            if try Int.fetchOne(db, sql: "SELECT refused FROM job_uploads WHERE job_id = ? AND name = ?", arguments: [credential.jobID, name]) == 0 {
+                return .ownEarlierUpload
+            }
+            try db.execute(sql: "INSERT INTO job_uploads (job_id, name, refused) VALUES (?, ?, 1) ON CONFLICT DO NOTHING",
+                           arguments: [credential.jobID, name])
+            return .refused
         }
     }
 
@@ -347,18 +418,21 @@ public final class SQLiteJobStore: JobStore {
         func corrupt(_ reason: String) -> JobStoreError { .corruptRow(table: "jobs", id: "\(id)", reason: reason) }
         func time(_ column: String) -> UTCTime? { (row[column] as Int64?).map(UTCTime.init(secondsSince1970:)) }
         let statusText: String = row["status"], dateText: String = row["start_date"], outputsText: String = row["outputs"]
+        let productsText: String = row["products"]
         guard let status = JobStatus(rawValue: statusText) else { throw corrupt("unknown status '\(statusText)'") }
         guard let date = FileDate(yyyymmdd: dateText) else { throw corrupt("start_date '\(dateText)' is not YYYYMMDD") }
         guard let notBefore = time("not_before"), let createdAt = time("created_at") else { throw corrupt("not_before or created_at is NULL") }
         guard let outputs = try? JSONDecoder().decode([String].self, from: Data(outputsText.utf8)) else {
             throw corrupt("outputs is not a JSON array of strings")
         }
+        guard let products = Job.products(fromText: productsText) else { throw corrupt("products is not a JSON array of source/level/descriptor") }
         return Job(
             id: id, status: status, product: ProductNode(row["instrument"], row["data_level"], row["descriptor"]),
-            startDate: date, repointing: row["repointing"],
+            startDate: date, repointing: row["repointing"], products: products,
             version: ProductVersion(major: row["major_version"], minor: row["minor_version"]),
             algorithm: row["algorithm"], algorithmVersion: row["algorithm_version"], inputs: row["inputs"], inputsHash: row["inputs_hash"],
-            campaign: row["campaign"], attempts: row["attempts"], maxAttempts: row["max_attempts"], workerID: row["worker_id"],
+            campaign: row["campaign"], uniquenessKey: row["uniqueness_key"], attempts: row["attempts"], maxAttempts: row["max_attempts"],
+            postponements: row["postponements"], workerID: row["worker_id"],
             leaseExpiresAt: time("lease_expires_at"), notBefore: notBefore, createdAt: createdAt,
             startedAt: time("started_at"), finishedAt: time("finished_at"), log: row["log"], outputs: outputs, error: row["error"])
     }

@@ -45,6 +45,19 @@ public struct AlgorithmSpec: Sendable, Hashable {
     public var timeoutSeconds: Int
     public var maxAttempts: Int
     public var kind: AlgorithmKind
+    /// The products an external algorithm declares it makes (`makes:`), at any level; empty means its own product.
+    public var makes: [ProductNode] = []
+
+    /// The products a job of this algorithm makes: for the built-in L1A, one per configured container product; for an
+    /// external algorithm, what it declares (its own product when it declares nothing).
+    public var products: [ProductNode] {
+        switch kind {
+        case .xtceL1A(let configuration) where !configuration.products.isEmpty:
+            Set(configuration.products.values).sorted().map { ProductNode(product.source, product.dataType, $0) }
+        case .xtceL1A, .external:
+            makes.isEmpty ? [product] : makes
+        }
+    }
 }
 
 /// Why the registry could not be loaded.
@@ -75,8 +88,36 @@ public struct AlgorithmRegistryError: Error, Sendable, Equatable, CustomStringCo
 public struct AlgorithmRegistry: Sendable {
     public let algorithms: [ProductNode: AlgorithmSpec]
 
+    /// A registry of `algorithms`; use ``checked(_:)`` for algorithms from a configuration, which refuses two
+    /// producers for one product.
     public init(algorithms: [AlgorithmSpec]) {
         self.algorithms = Dictionary(algorithms.map { ($0.product, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// A registry of `algorithms` in which every product has one producer: two entries for one job, or two algorithms
+    /// whose products overlap (the built-in `(swapi, l1a, all)` and an imap_cli `(swapi, l1, hk)` both making
+    /// `(swapi, l1a, hk)`), are an error naming both. Two producers would write the same product under different
+    /// versions at best, and silently lose one at worst.
+    public static func checked(_ algorithms: [AlgorithmSpec]) throws(AlgorithmRegistryError) -> AlgorithmRegistry {
+        for (index, first) in algorithms.enumerated() {
+            for second in algorithms[(index + 1)...] {
+                if first.product == second.product {
+                    throw AlgorithmRegistryError(message: "\(first.product) has two entries (\(first.name) and \(second.name)): give each job one algorithm")
+                }
+                for made in first.products {
+                    if let clash = second.products.first(where: made.overlaps) {
+                        throw AlgorithmRegistryError(message: "\(made) made by \(first.name) for \(first.product) and \(clash) made by \(second.name) "
+                                                     + "for \(second.product) are the same product: give each product one producer")
+                    }
+                }
+            }
+        }
+        return AlgorithmRegistry(algorithms: algorithms)
+    }
+
+    /// The algorithm whose jobs make `product` (a concrete product, or `all` of a level), if any.
+    public func producer(of product: ProductNode) -> AlgorithmSpec? {
+        algorithms.values.first { $0.products.contains(where: product.overlaps) }
     }
 
     public func algorithm(for product: ProductNode) -> AlgorithmSpec? { algorithms[product] }
@@ -97,6 +138,7 @@ public struct AlgorithmRegistry: Sendable {
             var epoch_offset_ns: Int64?
             var command: [String]?
             var environment: [String: String]?
+            var makes: [String]?
         }
         var algorithms: [Entry]
     }
@@ -146,8 +188,29 @@ public struct AlgorithmRegistry: Sendable {
                 throw AlgorithmRegistryError(message: "\(product): give exactly one of `xtce` (built-in L1A) or `command` (external algorithm)")
             }
             specs.append(AlgorithmSpec(product: product, name: entry.name, version: entry.version, majorVersion: entry.major_version ?? 1,
-                                       timeoutSeconds: entry.timeout_seconds ?? 3600, maxAttempts: entry.max_attempts ?? 3, kind: kind))
+                                       timeoutSeconds: entry.timeout_seconds ?? 3600, maxAttempts: entry.max_attempts ?? 3, kind: kind,
+                                       makes: try Self.makes(entry.makes, of: product, kind: kind)))
         }
-        self.init(algorithms: specs)
+        self = try Self.checked(specs)
     }
+
+    /// The `makes:` entries of `product`'s algorithm (`<level> <descriptor>`, the instrument being the product's).
+    /// Required for external algorithms whose jobs have descriptor `all` or level `l1`, so that every product they
+    /// make gets a version in the dependency document.
+    private static func makes(_ entries: [String]?, of product: ProductNode, kind: AlgorithmKind) throws(AlgorithmRegistryError) -> [ProductNode] {
+        var makes: [ProductNode] = []
+        for text in entries ?? [] {
+            let fields = text.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count == 2, DataLevel(rawValue: String(fields[0])) != nil, !fields[1].contains("_"), !fields[1].contains("/") else {
+                throw AlgorithmRegistryError(message: "\(product): makes entry '\(text)' is not '<level> <descriptor>' (e.g. 'l1a hk')")
+            }
+            makes.append(ProductNode(product.source, String(fields[0]), String(fields[1])))
+        }
+        if case .external = kind, makes.isEmpty, product.descriptor == "all" || product.dataType == "l1" {
+            throw AlgorithmRegistryError(message: "\(product): list the products this algorithm makes, each with its level, so that every "
+                                         + "product gets a version (e.g. makes: [l1a hk, l1b hk])")
+        }
+        return makes
+    }
+
 }

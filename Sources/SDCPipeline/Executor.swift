@@ -18,6 +18,9 @@ public enum JobExecution: Sendable, Equatable {
     /// The job's own entry point (`sdc run-job`) already recorded its outcome through the job API; `summary` says how
     /// the executor saw it end.
     case reported(summary: String)
+    /// The job asked to be run again later (its algorithm exited 75, IMAP's retry exit): it is queued again after a
+    /// back-off and the attempt does not count, a bounded number of times (``JobQueue/postpone(_:reason:log:)``).
+    case postponed(reason: String, log: String)
 }
 
 /// Why a job's attempt failed, with what it wrote before failing. Counts as an attempt: the job is retried after a

@@ -3,15 +3,24 @@ import Synchronization
 import SDCCore
 import SDCJobs
 
-/// Runs an instrument team's algorithm with the IMAP processing convention (pipeline.md §3.2):
-/// `--instrument I --data-level L --descriptor D --start-date YYYYMMDD [--repointing repointNNNNN] --version vMMM.mmmm
-/// --dependency '<ProcessingInputCollection JSON>' --upload-to-sdc`, with `IMAP_DATA_ACCESS_URL`, `IMAP_DATA_DIR` and the
-/// job's credential as `IMAP_API_KEY`, so that it fetches its inputs and uploads its products with imap-data-access itself.
+/// Runs an instrument team's algorithm with the IMAP processing convention (pipeline.md §3.2), as the IMAP SDC's batch
+/// starter does: `--instrument I --data-level L --descriptor D --start-date YYYYMMDD [--repointing repointNNNNN]
+/// --version vMMM.mmmm --dependency <dependency file name>.json --upload-to-sdc`, with `IMAP_DATA_ACCESS_URL`,
+/// `IMAP_DATA_DIR` and the job's credential as `IMAP_API_KEY`, so that it fetches the dependency file, its inputs and
+/// uploads its products with imap-data-access itself.
+///
+/// Every attempt runs in a fresh, empty working folder (`work`, the process's current directory) with a fresh, empty
+/// data folder (`data`, `IMAP_DATA_DIR`) beside it: nothing an earlier attempt wrote can be picked up (cdflib refuses
+/// to overwrite, so a stale product would silently stay).
 struct ExternalCommand {
     let configuration: ExternalCommandConfiguration
     let timeoutSeconds: Int
     /// After SIGTERM (timeout or cancellation), how long the algorithm has to exit before SIGKILL.
     var terminationGrace: Duration = .seconds(5)
+
+    /// IMAP's "retry" exit status (`imap_processing.cli.RETRY_EXIT_CODE`, after the upload API answered 503 SlowDown
+    /// three times): the job is run again later, and the attempt does not count.
+    static let retryExitCode: Int32 = 75
 
     struct Outcome {
         var exitCode: Int32
@@ -19,30 +28,35 @@ struct ExternalCommand {
         var output: String
     }
 
-    func arguments(for job: Job) -> [String] {
+    /// The arguments, `dependency` being the name of the job's uploaded dependency file.
+    func arguments(for job: Job, dependency: String) -> [String] {
         var arguments = configuration.command + [
             "--instrument", job.product.source, "--data-level", job.product.dataType, "--descriptor", job.product.descriptor,
             "--start-date", job.startDate.description,
         ]
         if let repointing = job.repointing { arguments += ["--repointing", "repoint" + String(format: "%05d", repointing)] }
-        arguments += ["--version", job.version.description, "--dependency", job.inputs, "--upload-to-sdc"]
+        arguments += ["--version", job.version.description, "--dependency", dependency, "--upload-to-sdc"]
         return arguments
     }
 
-    /// Runs to completion, the timeout, or cancellation. On timeout or cancellation the process gets SIGTERM and,
-    /// if it is still running ``terminationGrace`` later, SIGKILL; this returns (or throws `CancellationError`) only
-    /// once it has exited, so no algorithm outlives its job.
-    func run(_ job: Job, credentials: JobCredentials, workFolder: URL) async throws -> Outcome {
-        let dataFolder = workFolder.appendingPathComponent("data")
-        try FileManager.default.createDirectory(at: dataFolder, withIntermediateDirectories: true)
-        let logURL = workFolder.appendingPathComponent("output.log")
+    /// Runs to completion, the timeout, or cancellation, in `root` (a folder of its own, which must exist): the
+    /// algorithm's working folder `root/work` and data folder `root/data` are created empty, its output goes to
+    /// `root/output.log`. On timeout or cancellation the process gets SIGTERM and, if it is still running
+    /// ``terminationGrace`` later, SIGKILL; this returns (or throws `CancellationError`) only once it has exited, so no
+    /// algorithm outlives its job.
+    func run(_ job: Job, dependency: String, credentials: JobCredentials, in root: URL) async throws -> Outcome {
+        let workFolder = root.appendingPathComponent("work"), dataFolder = root.appendingPathComponent("data")
+        // Not intermediate: creation fails if either already exists, so a folder is never reused.
+        try FileManager.default.createDirectory(at: workFolder, withIntermediateDirectories: false)
+        try FileManager.default.createDirectory(at: dataFolder, withIntermediateDirectories: false)
+        let logURL = root.appendingPathComponent("output.log")
         FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
         defer { try? log.close() }
 
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments(for: job)
+        process.arguments = arguments(for: job, dependency: dependency)
         process.currentDirectoryURL = workFolder
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("IMAP_") }
         environment["IMAP_DATA_ACCESS_URL"] = credentials.url

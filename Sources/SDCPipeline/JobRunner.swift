@@ -26,13 +26,10 @@ public struct JobRunner: Executor {
         case .external(let configuration):
             let credentials = JobCredentials(url: try await environment.apiURL(), apiKey: claimed.credential.secret)
             let command = ExternalCommand(configuration: configuration, timeoutSeconds: spec.timeoutSeconds)
-            let outcome = try await command.run(job, credentials: credentials, workFolder: workFolder)
-            let log = "$ \(command.arguments(for: job).joined(separator: " "))\n" + outcome.output
-            if outcome.timedOut { throw JobFailure(message: "timed out after \(spec.timeoutSeconds) s", log: log) }
-            guard outcome.exitCode == 0 else { throw JobFailure(message: "exited with status \(outcome.exitCode)", log: log) }
-            let products = try await environment.products(of: job)
-            guard !products.isEmpty else { throw JobFailure(message: "exited successfully but uploaded no \(job.product) product \(job.version)", log: log) }
-            return .succeeded(products: products, log: log)
+            let dependency = try await storeDependency(of: job, in: workFolder)
+            let outcome = try await command.run(job, dependency: dependency.name, credentials: credentials, in: workFolder)
+            let log = dependency.log + "$ \(command.arguments(for: job, dependency: dependency.name).joined(separator: " "))\n" + outcome.output
+            return try await conclude(job, outcome, log: log, timeoutSeconds: spec.timeoutSeconds)
         case .xtceL1A(let configuration):
             var copies: [URL] = []
             for name in job.inputNames { copies.append(try await environment.localCopy(of: name, in: workFolder)) }
@@ -51,5 +48,40 @@ public struct JobRunner: Executor {
             for file in files { keys.append(try await environment.ingestProduct(at: file)) }
             return .succeeded(products: keys, log: log)
         }
+    }
+
+    /// Writes the job's dependency document (its inputs and the version of each product it makes) and stores it under
+    /// IMAP's dependency-file name, which the algorithm is given and downloads through the API (a file stored by an
+    /// earlier attempt, or by another job with the same inputs and version, is reused).
+    private func storeDependency(of job: Job, in folder: URL) async throws -> (name: String, log: String) {
+        guard let name = job.dependencyFileName else {
+            throw JobFailure(message: "\(job.product) is not an instrument and level: it has no dependency file name", log: "")
+        }
+        let file = folder.appendingPathComponent(name.name)
+        try Data(job.dependencyDocument.json.utf8).write(to: file)
+        let stored = try await environment.storeDependency(name, from: file)
+        return (name.name, "[sdc] dependency file \(name.name) \(stored ? "stored" : "already stored, reused")\n")
+    }
+
+    /// How an external algorithm's run ends: exit 75 postpones the job; another non-zero exit or a timeout fails the
+    /// attempt; exit 0 succeeds with the products the job declares that it made, and fails, naming them, when it made
+    /// none of them.
+    private func conclude(_ job: Job, _ outcome: ExternalCommand.Outcome, log: String, timeoutSeconds: Int) async throws -> JobExecution {
+        if outcome.timedOut { throw JobFailure(message: "timed out after \(timeoutSeconds) s", log: log) }
+        if outcome.exitCode == ExternalCommand.retryExitCode {
+            return .postponed(reason: "exited with status \(outcome.exitCode) (retry later)", log: log)
+        }
+        guard outcome.exitCode == 0 else { throw JobFailure(message: "exited with status \(outcome.exitCode)", log: log) }
+        let products = try await environment.products(of: job)
+        let expected = job.expectedProductNames
+        let expectedText = expected.isEmpty ? job.products.map { "\($0) \(job.version)" }.joined(separator: ", ") : expected.joined(separator: ", ")
+        guard !products.isEmpty else {
+            let message = "exited with status 0 but made none of its products: expected \(expectedText)"
+            throw JobFailure(message: message, log: log + "[sdc] \(message)\n")
+        }
+        let made = Set(products.map { String($0.split(separator: "/").last ?? "") })
+        let missing = expected.filter { !made.contains($0) }
+        let note = missing.isEmpty ? "" : "[sdc] made \(made.count) of \(expected.count) declared products; not made: \(missing.joined(separator: ", "))\n"
+        return .succeeded(products: products, log: log + note)
     }
 }

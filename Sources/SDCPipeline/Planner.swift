@@ -168,8 +168,9 @@ public struct Planner: IngestListener, Service {
         return created ? job : nil
     }
 
-    /// The job `product` needs for `date`, with the highest minor version already cataloged; nil when a required
-    /// input is missing or no algorithm makes the product.
+    /// The job `product` needs for `date`, with the highest minor version already cataloged among the products it
+    /// makes (at every level); nil when a required input is missing or no algorithm makes the product. Inputs are
+    /// grouped as production groups them: one group per science or ancillary node, every SPICE kernel in one group.
     func jobRequest(for product: ProductNode, date: FileDate, repointing: Int?,
                     campaign: Int64) async throws -> (request: JobRequest, highestCatalogedMinor: Int?)? {
         guard let algorithm = registry.algorithm(for: product) else {
@@ -185,10 +186,14 @@ public struct Planner: IngestListener, Service {
             }
             inputs.add(type: files.first.map(ProcessingInputCollection.groupType) ?? "science", files: files.map(\.name))
         }
-        let request = JobRequest(product: product, startDate: date, repointing: repointing, algorithm: algorithm.name,
-                                 algorithmVersion: algorithm.version, majorVersion: algorithm.majorVersion, inputs: inputs,
-                                 campaign: campaign, maxAttempts: algorithm.maxAttempts)
-        return (request, try await highestMinor(of: product, date: date, major: algorithm.majorVersion))
+        let request = JobRequest(product: product, startDate: date, repointing: repointing, products: algorithm.products,
+                                 algorithm: algorithm.name, algorithmVersion: algorithm.version, majorVersion: algorithm.majorVersion,
+                                 inputs: inputs, campaign: campaign, maxAttempts: algorithm.maxAttempts)
+        var highest: Int?
+        for made in request.products {
+            if let minor = try await highestMinor(of: made, date: date, major: algorithm.majorVersion) { highest = max(highest ?? 0, minor) }
+        }
+        return (request, highest)
     }
 
     private func logCreated(_ job: Job) {

@@ -92,6 +92,12 @@ public struct HTTPJobQueue: JobQueue {
                                                           body: RemoteDataCenter.encode(body), as: credential).1)
     }
 
+    public func postpone(_ credential: JobCredential, reason: String, log: String) async throws -> Job {
+        let body = JSONValue.object([("reason", .string(reason)), ("log", .string(log))])
+        return try remote.job(from: try await remote.call(.POST, "/api-key/jobs/\(credential.jobID)/postpone", body: RemoteDataCenter.encode(body),
+                                                          as: credential).1)
+    }
+
     public func release(_ credential: JobCredential, log: String) async throws -> Job {
         let body = JSONValue.object([("log", .string(log))])
         return try remote.job(from: try await remote.call(.POST, "/api-key/jobs/\(credential.jobID)/release", body: RemoteDataCenter.encode(body),
@@ -134,13 +140,36 @@ public struct RemoteWorkerEnvironment: WorkerEnvironment {
     }
 
     public func products(of job: Job) async throws -> [String] {
-        var query = "instrument=\(job.product.source)&data_level=\(job.product.dataType)&start_date=\(job.startDate)&end_date=\(job.startDate)"
-        query += "&major_version=\(job.version.major ?? 0)&minor_version=\(job.version.minor)"
-        if job.product.descriptor != "all" { query += "&descriptor=\(job.product.descriptor.percentEncoded())" }
-        if let repointing = job.repointing { query += "&repointing=\(repointing)" }
-        let (_, buffer) = try await remote.call(.GET, "/api-key/query?" + query)
-        let rows = try JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [[String: Any]] ?? []
-        return rows.compactMap { $0["file_path"] as? String }
+        var keys: [String] = []
+        for product in job.products {
+            var query = "instrument=\(product.source.percentEncoded())&data_level=\(product.dataType.percentEncoded())"
+            query += "&start_date=\(job.startDate)&end_date=\(job.startDate)&major_version=\(job.version.major ?? 0)&minor_version=\(job.version.minor)"
+            if product.descriptor != "all" { query += "&descriptor=\(product.descriptor.percentEncoded())" }
+            if let repointing = job.repointing { query += "&repointing=\(repointing)" }
+            let (_, buffer) = try await remote.call(.GET, "/api-key/query?" + query)
+            let rows = try JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [[String: Any]] ?? []
+            keys += rows.compactMap { $0["file_path"] as? String }
+        }
+        return keys
+    }
+
+    public func storeDependency(_ name: ScienceFileName, from file: URL) async throws -> Bool {
+        let (status, grant) = try await remote.call(.GET, "/api-key/upload/\(name.name)", accept: [200, 409])
+        if status == 409 {
+            let parsed = try IMAPFileName.parse(name.name)
+            var request = HTTPClientRequest(url: remote.baseURL + "/api-key/download/" + parsed.key)
+            request.method = .HEAD
+            request.headers.add(name: "x-api-key", value: remote.apiKey)
+            let response = try await remote.client.execute(request, timeout: .seconds(60))
+            try DependencyFileCheck.requireSame(name.name, stored: response.headers.first(name: "x-checksum-sha256"), local: file)
+            return false
+        }
+        guard let url = try JSONSerialization.jsonObject(with: Data(grant.readableBytesView), options: .fragmentsAllowed) as? String else {
+            throw RemoteDataCenter.CallError(description: "upload \(name.name): the upload URL is not a JSON string")
+        }
+        let size = try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int64 ?? 0
+        _ = try await remote.call(.PUT, url, body: .stream(LocalFileChunks(path: file.path), length: .known(size)))
+        return true
     }
 
     public func apiURL() async throws -> String { remote.baseURL }

@@ -109,6 +109,11 @@ public struct Worker: Sendable {
             let released = try await jobs.release(claimed.credential, log: log + "[sdc] handed back after \(elapsed): \(reason)\n")
             logger.notice("job handed back", metadata: ["job": "\(job.id)", "reason": "\(reason)"])
             return released
+        case .postponed(let reason, let log):
+            let postponed = try await jobs.postpone(claimed.credential, reason: reason, log: log + "[sdc] postponed after \(elapsed): \(reason)\n")
+            logger.notice("job postponed", metadata: ["job": "\(job.id)", "reason": "\(reason)", "status": "\(postponed.status.rawValue)",
+                                                     "postponements": "\(postponed.postponements)"])
+            return postponed
         case .reported(let summary):
             logger.info("job recorded its own outcome", metadata: ["job": "\(job.id)", "summary": "\(summary)", "duration": "\(elapsed)"])
             return nil
@@ -128,6 +133,8 @@ public struct Worker: Sendable {
         case leaseLost(String)
         /// The job recorded its own outcome: report nothing.
         case reported(String)
+        /// The job asked to be run again later: queued after a back-off, the attempt not counted.
+        case postponed(reason: String, log: String)
     }
 
     /// Runs `body` while renewing the job's lease. The body is cancelled if the lease is lost, if the worker is
@@ -141,6 +148,7 @@ public struct Worker: Sendable {
                     case .succeeded(let products, let log): return .succeeded(products, log)
                     case .interrupted(let reason, let log): return .handedBack(reason: reason, log: log)
                     case .reported(let summary): return .reported(summary)
+                    case .postponed(let reason, let log): return .postponed(reason: reason, log: log)
                     }
                 } catch let failure as JobFailure {
                     return Task.isCancelled ? nil : .failed(failure)

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import NIOCore
 import SDCCatalog
@@ -25,10 +26,30 @@ public protocol WorkerEnvironment: Sendable {
     /// Ingests a file an algorithm wrote; a file already stored under the same name (an earlier attempt of the same
     /// job) counts as ingested. Returns its key.
     func ingestProduct(at file: URL) async throws -> String
-    /// Keys of the cataloged products of a job (its product, day and version).
+    /// Keys of the cataloged products of a job: every product it declares (``Job/products``, at any level), for its
+    /// day and version.
     func products(of job: Job) async throws -> [String]
+    /// Stores a job's dependency document (``Job/dependencyFileName``) from the local file `file`, as the IMAP batch
+    /// starter uploads it before the job runs. Returns false when an identical file is already stored (a retry, or
+    /// another job with the same inputs and version): it is reused. A stored file of that name with other contents is
+    /// an error.
+    func storeDependency(_ name: ScienceFileName, from file: URL) async throws -> Bool
     /// The URL at which a job's external algorithm reaches the data center's API.
     func apiURL() async throws -> String
+}
+
+/// The check that a dependency file already stored under a job's name is the one the job would store.
+enum DependencyFileCheck {
+    /// Throws unless `stored` (hex SHA-256 of the stored file; nil while it is still being uploaded) is the SHA-256 of
+    /// `local`.
+    static func requireSame(_ name: String, stored: String?, local: URL) throws {
+        let contents = try Data(contentsOf: local)
+        let digest = SHA256.hash(data: contents).hexString
+        guard let stored, stored.lowercased() == digest else {
+            throw WorkerEnvironmentError(message: "the dependency file \(name) is already stored with other contents (SHA-256 \(stored ?? "unknown"), "
+                                         + "expected \(digest)): the job's inputs or versions changed under the same name")
+        }
+    }
 }
 
 /// Why a worker could not reach what a job needs.
@@ -74,10 +95,27 @@ public struct LocalWorkerEnvironment: WorkerEnvironment {
     }
 
     public func products(of job: Job) async throws -> [String] {
-        guard var query = FileQuery.science(of: job.product, on: job.startDate, repointing: job.repointing) else { return [] }
-        query.majorVersion = job.version.major
-        query.minorVersion = job.version.minor
-        return try await ingestor.catalog.files(matching: query).map(\.key)
+        var keys: [String] = []
+        for product in job.products {
+            guard var query = FileQuery.science(of: product, on: job.startDate, repointing: job.repointing) else { continue }
+            query.majorVersion = job.version.major
+            query.minorVersion = job.version.minor
+            keys += try await ingestor.catalog.files(matching: query).map(\.key)
+        }
+        return keys
+    }
+
+    public func storeDependency(_ name: ScienceFileName, from file: URL) async throws -> Bool {
+        let parsed = try IMAPFileName.parse(name.name)
+        let size = try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int64
+        do {
+            _ = try await ingestor.ingest(parsed, body: LocalFileChunks(path: file.path), expectedLength: size, maximumSize: .max)
+            return true
+        } catch .alreadyExists(let key) {
+            let stored = try await ingestor.catalog.record(forKey: key)?.sha256
+            try DependencyFileCheck.requireSame(name.name, stored: stored, local: file)
+            return false
+        }
     }
 
     public func apiURL() async throws -> String {

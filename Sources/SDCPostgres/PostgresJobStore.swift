@@ -79,10 +79,28 @@ public final class PostgresJobStore: JobStore {
             """,
             "CREATE INDEX triggers_by_due ON triggers (due_at)",
         ]),
+        PostgresDatabase.Migration(version: 2, name: "products at any level, one uniqueness key, postponements, uploads", statements: [
+            "ALTER TABLE jobs ADD COLUMN products TEXT NOT NULL DEFAULT '[]'",
+            "UPDATE jobs SET products = '[\"' || instrument || '/' || data_level || '/' || descriptor || '\"]'",
+            "ALTER TABLE jobs ADD COLUMN uniqueness_key TEXT NOT NULL DEFAULT ''",
+            "UPDATE jobs SET uniqueness_key = \(JobUniqueness.sqlExpression)",
+            "ALTER TABLE jobs ADD COLUMN postponements BIGINT NOT NULL DEFAULT 0",
+            "DROP INDEX jobs_unique_live",
+            "CREATE UNIQUE INDEX jobs_unique_live ON jobs (uniqueness_key) WHERE \(live)",
+            "CREATE INDEX jobs_by_day ON jobs (instrument, start_date, major_version)",
+            """
+            CREATE TABLE job_uploads (
+                job_id BIGINT NOT NULL REFERENCES jobs(id),
+                name TEXT COLLATE "C" NOT NULL,
+                refused BOOLEAN NOT NULL,
+                PRIMARY KEY (job_id, name))
+            """,
+        ]),
     ]
 
-    /// The columns of the uniqueness rule (pipeline.md §6) and the statuses it covers.
+    /// The columns of the uniqueness rule as migration 1 indexed them (migration 2 replaced them with `uniqueness_key`).
     static let liveKey = "instrument, data_level, descriptor, start_date, COALESCE(repointing, -1), algorithm_version, inputs_hash, campaign"
+    /// The statuses the uniqueness rule (pipeline.md §6, ``JobUniqueness``) covers.
     static let live = "status IN ('queued', 'running', 'succeeded')"
 
     private var now: Int64 { clock.seconds }
@@ -93,7 +111,7 @@ public final class PostgresJobStore: JobStore {
         try await database.rows(query, failure: JobStoreError.database)
     }
 
-    private func transaction<T: Sendable>(_ body: @Sendable (PostgresDatabase.Transaction) async throws -> T) async throws(JobStoreError) -> T {
+    private func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresDatabase.Transaction) async throws -> T) async throws(JobStoreError) -> T {
         try await database.transaction(body, failure: JobStoreError.database)
     }
 
@@ -129,35 +147,30 @@ public final class PostgresJobStore: JobStore {
     }
 
     /// Inserts the job, or finds the live or successful one it duplicates. Its minor version is chosen under an advisory
-    /// lock on the product's instrument, level, day and major version (held to the end of the transaction), so that
-    /// concurrent submissions for one product and day never choose the same one.
+    /// lock on the instrument, day and major version (held to the end of the transaction), so that concurrent
+    /// submissions of jobs making overlapping products never choose the same one.
     private static func insert(_ request: JobRequest, highestCatalogedMinor: Int?, now: Int64,
                                in transaction: PostgresDatabase.Transaction) async throws -> (job: Job, created: Bool) {
-        let instrument = SQLValue.text(request.product.source), level = SQLValue.text(request.product.dataType)
-        let descriptor = SQLValue.text(request.product.descriptor), date = SQLValue.text(request.startDate.description)
-        let major = SQLValue(request.majorVersion), repointing = SQLValue(request.repointing)
-        let hash = SQLValue.text(request.inputs.hash), algorithmVersion = SQLValue.text(request.algorithmVersion)
-        let campaign = SQLValue.integer(request.campaign)
-        try await transaction.rows(SQLQuery("SELECT pg_advisory_xact_lock(hashtextextended(? || '/' || ? || '/' || ? || '/' || ?, 0))",
-                                            [instrument, level, date, .text(String(request.majorVersion))]))
+        let instrument = SQLValue.text(request.product.source), date = SQLValue.text(request.startDate.description)
+        let major = SQLValue(request.majorVersion), key = SQLValue.text(request.uniquenessKey)
+        try await transaction.rows(SQLQuery("SELECT pg_advisory_xact_lock(hashtextextended(? || '/' || ? || '/' || ?, 0))",
+                                            [instrument, date, .text(String(request.majorVersion))]))
+        let overlap = JobProductOverlap(request.products)
         let inserted = try await transaction.rows(SQLQuery("""
             INSERT INTO jobs (status, instrument, data_level, descriptor, start_date, repointing, major_version, minor_version,
-                algorithm, algorithm_version, inputs, inputs_hash, campaign, max_attempts, not_before, created_at)
-            SELECT 'queued', ?, ?, ?, ?, ?, ?, GREATEST(?, COALESCE(MAX(minor_version), 0)) + 1, ?, ?, ?, ?, ?, ?, ?, ?
-            FROM jobs WHERE instrument = ? AND data_level = ? AND (descriptor = ? OR descriptor = 'all' OR ? = 'all')
-                AND start_date = ? AND major_version = ? AND status <> 'failed'
-            ON CONFLICT (\(liveKey)) WHERE \(live) DO NOTHING
+                algorithm, algorithm_version, inputs, inputs_hash, campaign, max_attempts, not_before, created_at, products, uniqueness_key)
+            SELECT 'queued', ?, ?, ?, ?, ?, ?, GREATEST(?, COALESCE(MAX(minor_version), 0)) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+            FROM jobs WHERE instrument = ? AND start_date = ? AND major_version = ? AND status <> 'failed' AND (\(overlap.condition))
+            ON CONFLICT (uniqueness_key) WHERE \(live) DO NOTHING
             RETURNING *
-            """, [instrument, level, descriptor, date, repointing, major, .integer(Int64(highestCatalogedMinor ?? 0)),
-                  .text(request.algorithm), algorithmVersion, .text(request.inputs.json), hash, campaign, SQLValue(request.maxAttempts),
-                  .integer(now), .integer(now),
-                  instrument, level, descriptor, descriptor, date, major]))
+            """, [instrument, .text(request.product.dataType), .text(request.product.descriptor), date, SQLValue(request.repointing), major,
+                  .integer(Int64(highestCatalogedMinor ?? 0)), .text(request.algorithm), .text(request.algorithmVersion),
+                  .text(request.inputs.json), .text(request.inputs.hash), .integer(request.campaign), SQLValue(request.maxAttempts),
+                  .integer(now), .integer(now), .text(request.productsText), key,
+                  instrument, date, major] + overlap.patterns.map(SQLValue.text)))
         if let row = inserted.first { return (try job(row), true) }
         // The duplicate is committed (ON CONFLICT waited for it), and the lock keeps new ones out.
-        let existing = try await transaction.rows(SQLQuery("""
-            SELECT * FROM jobs WHERE instrument = ? AND data_level = ? AND descriptor = ? AND start_date = ?
-                AND COALESCE(repointing, -1) = COALESCE(?, -1) AND algorithm_version = ? AND inputs_hash = ? AND campaign = ? AND \(live)
-            """, [instrument, level, descriptor, date, repointing, algorithmVersion, hash, campaign]))
+        let existing = try await transaction.rows(SQLQuery("SELECT * FROM jobs WHERE uniqueness_key = ? AND \(live)", [key]))
         guard let row = existing.first else {
             throw JobStoreError.database("job for \(request.product) on \(request.startDate) conflicted with one that then failed; submit again")
         }
@@ -212,6 +225,13 @@ public final class PostgresJobStore: JobStore {
 
     public func complete(_ credential: JobCredential, outputs: [String], log: String) async throws(JobStoreError) -> Job {
         let now = now
+        let refused = try await refusedUploads(of: credential.jobID)
+        if !refused.isEmpty {
+            // A collision is final: a retry would be refused the same names.
+            return try await updateLeased(credential, set: """
+                status = 'failed', finished_at = ?, error = ?, log = log || ?, lease_expires_at = NULL, credential_sha256 = NULL
+                """, [.integer(now), .text(UploadCollision.message(refused)), .text(log)])
+        }
         let encoded = JSONValue.array(outputs.map(JSONValue.string)).serialized()
         let update = SQLQuery("""
             UPDATE jobs SET status = 'succeeded', finished_at = ?, outputs = ?, log = log || ?, lease_expires_at = NULL, error = NULL,
@@ -235,16 +255,58 @@ public final class PostgresJobStore: JobStore {
     public func fail(_ credential: JobCredential, error: String, log: String, backoffSeconds: Int64) async throws(JobStoreError) -> Job {
         try JobLimits.check(backoffSeconds, in: JobLimits.backoffSeconds, "backoff")
         let now = now
+        // A refused upload makes the failure final, and is its reason.
+        let refused = try await refusedUploads(of: credential.jobID)
         return try await updateLeased(credential, set: """
-            status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
+            status = CASE WHEN attempts >= max_attempts OR ? THEN 'failed' ELSE 'queued' END,
             not_before = ?, finished_at = ?, error = ?, log = log || ?, lease_expires_at = NULL, credential_sha256 = NULL
-            """, [.integer(now + backoffSeconds), .integer(now), .text(error), .text(log)])
+            """, [.boolean(!refused.isEmpty), .integer(now + backoffSeconds), .integer(now), .text(UploadCollision.reason(refused, else: error)), .text(log)])
     }
 
     public func release(_ credential: JobCredential, log: String) async throws(JobStoreError) -> Job {
         try await updateLeased(credential, set: """
             status = 'queued', attempts = attempts - 1, not_before = ?, log = log || ?, lease_expires_at = NULL, credential_sha256 = NULL
             """, [.integer(now), .text(log)])
+    }
+
+    public func postpone(_ credential: JobCredential, reason: String, log: String) async throws(JobStoreError) -> Job {
+        let now = now
+        let limit = Int64(JobLimits.maximumPostponements)
+        // The wait grows with the count: JobLimits.postponementSeconds, tabulated for the SQL.
+        let waits = (1...(JobLimits.maximumPostponements + 1)).map { "WHEN \($0) THEN \(JobLimits.postponementSeconds($0))" }.joined(separator: " ")
+        return try await updateLeased(credential, set: """
+            status = CASE WHEN postponements < ? THEN 'queued' WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
+            attempts = CASE WHEN postponements < ? THEN attempts - 1 ELSE attempts END,
+            not_before = ? + CASE LEAST(postponements + 1, ?) \(waits) END,
+            finished_at = CASE WHEN postponements < ? THEN finished_at ELSE ? END,
+            error = CASE WHEN postponements < ? THEN error ELSE ? || ', after ' || postponements || ' postponements: counted as a failed attempt' END,
+            postponements = CASE WHEN postponements < ? THEN postponements + 1 ELSE postponements END,
+            log = log || ?, lease_expires_at = NULL, credential_sha256 = NULL
+            """, [.integer(limit), .integer(limit), .integer(now), .integer(limit + 1), .integer(limit), .integer(now), .integer(limit),
+                  .text(reason), .integer(limit), .text(log)])
+    }
+
+    /// The names of the uploads refused to a job's algorithm (another producer's files).
+    private func refusedUploads(of job: Int64) async throws(JobStoreError) -> [String] {
+        let rows = try await rows(SQLQuery("SELECT name FROM job_uploads WHERE job_id = ? AND refused ORDER BY name", [.integer(job)]))
+        return try Self.cells("job_uploads", id: "\(job)") { try rows.map { try $0[0].decode(String.self) } }
+    }
+
+    public func recordUpload(_ credential: JobCredential, name: String, exists: Bool) async throws(JobStoreError) -> UploadVerdict {
+        let job = SQLValue.integer(credential.jobID)
+        if !exists {
+            try await rows(SQLQuery("""
+                INSERT INTO job_uploads (job_id, name, refused) VALUES (?, ?, false) ON CONFLICT (job_id, name) DO UPDATE SET refused = false
+                """, [job, .text(name)]))
+            return .granted
+        }
+        // An earlier grant to this job stays a grant (its own upload); otherwise the refusal is recorded.
+        let answer = try await rows(SQLQuery("""
+            INSERT INTO job_uploads (job_id, name, refused) VALUES (?, ?, true) ON CONFLICT (job_id, name) DO UPDATE SET refused = job_uploads.refused
+            RETURNING refused
+            """, [job, .text(name)]))
+        let refused = try Self.cells("job_uploads", id: "\(credential.jobID)") { try answer.first?[0].decode(Bool.self) ?? true }
+        return refused ? .refused : .ownEarlierUpload
     }
 
     public func expireLostJobs() async throws(JobStoreError) -> [Job] {
@@ -380,18 +442,21 @@ public final class PostgresJobStore: JobStore {
             func optionalNumber(_ column: String) throws -> Int64? { try row[column].decode(Int64?.self) }
             func time(_ column: String) throws -> UTCTime? { try optionalNumber(column).map(UTCTime.init(secondsSince1970:)) }
             let statusText = try text("status"), dateText = try text("start_date"), outputsText = try text("outputs")
+            let productsText = try text("products")
             guard let status = JobStatus(rawValue: statusText) else { throw corrupt("unknown status '\(statusText)'") }
             guard let date = FileDate(yyyymmdd: dateText) else { throw corrupt("start_date '\(dateText)' is not YYYYMMDD") }
             guard let outputs = try? JSONDecoder().decode([String].self, from: Data(outputsText.utf8)) else {
                 throw corrupt("outputs is not a JSON array of strings")
             }
+            guard let products = Job.products(fromText: productsText) else { throw corrupt("products is not a JSON array of source/level/descriptor") }
             return Job(
                 id: id, status: status, product: ProductNode(try text("instrument"), try text("data_level"), try text("descriptor")),
-                startDate: date, repointing: try optionalNumber("repointing").map { Int($0) },
+                startDate: date, repointing: try optionalNumber("repointing").map { Int($0) }, products: products,
                 version: ProductVersion(major: Int(try number("major_version")), minor: Int(try number("minor_version"))),
                 algorithm: try text("algorithm"), algorithmVersion: try text("algorithm_version"), inputs: try text("inputs"),
-                inputsHash: try text("inputs_hash"), campaign: try number("campaign"), attempts: Int(try number("attempts")),
-                maxAttempts: Int(try number("max_attempts")), workerID: try optionalText("worker_id"),
+                inputsHash: try text("inputs_hash"), campaign: try number("campaign"), uniquenessKey: try text("uniqueness_key"),
+                attempts: Int(try number("attempts")), maxAttempts: Int(try number("max_attempts")),
+                postponements: Int(try number("postponements")), workerID: try optionalText("worker_id"),
                 leaseExpiresAt: try time("lease_expires_at"), notBefore: UTCTime(secondsSince1970: try number("not_before")),
                 createdAt: UTCTime(secondsSince1970: try number("created_at")), startedAt: try time("started_at"),
                 finishedAt: try time("finished_at"), log: try text("log"), outputs: outputs, error: try optionalText("error"))

@@ -139,7 +139,10 @@ struct APIRoutes: Sendable {
         let file = try parse(name)
         // A job's credential uploads only files of its own instrument.
         try Authenticator.require(.write, of: caller, for: "Upload of \(file.name)") { $0.product.source == file.instrument?.rawValue }
-        if try await ingestCall({ try await ingestor.contains(file) }) { throw APIError.fileAlreadyExists(file.key) }
+        let exists = try await ingestCall { try await ingestor.contains(file) }
+        // A job's upload is recorded against it: a refused one (another producer's file) fails the job.
+        try await ProcessingRoutes.recordUpload(file, exists: exists, by: caller, jobs: processing?.jobs)
+        if exists { throw APIError.fileAlreadyExists(file.key) }
         let key = try objectKey(file.key)
         // A direct upload's reservation is its authorization: the bucket's event or reconciler completes it.
         if configuration.uploadMode == .direct { try await ingestCall { try await ingestor.reserveDirectUpload(file) } }

@@ -9,7 +9,7 @@ import SDCJobs
 /// of remote workers (`/jobs/...`).
 ///
 /// The job API: a worker claims with a write key and receives the job with its credential (`api_key`); renew,
-/// complete, fail and release take that credential (as the caller's key) and act on its own job only.
+/// complete, fail, release and postpone take that credential (as the caller's key) and act on its own job only.
 struct ProcessingRoutes: Sendable {
     let jobs: any JobStore
     /// Closed while the data center shuts down: claims are refused first.
@@ -27,6 +27,7 @@ struct ProcessingRoutes: Sendable {
         routes.post("jobs/:id/complete") { request, context in try await complete(request, context: context) }
         routes.post("jobs/:id/fail") { request, context in try await fail(request, context: context) }
         routes.post("jobs/:id/release") { request, context in try await release(request, context: context) }
+        routes.post("jobs/:id/postpone") { request, context in try await postpone(request, context: context) }
     }
 
     // MARK: Job API for remote workers
@@ -45,6 +46,12 @@ struct ProcessingRoutes: Sendable {
 
     /// What a worker sends to hand a job back.
     struct Release: Decodable {
+        var log: String?
+    }
+
+    /// What a worker sends to postpone a job (its algorithm asked to be run again later).
+    struct Postponement: Decodable {
+        var reason: String
         var log: String?
     }
 
@@ -130,6 +137,28 @@ struct ProcessingRoutes: Sendable {
         let release = try await body(Release.self, of: request)
         let job = try await jobCall { try await jobs.release(credential, log: release.log ?? "") }
         return .json(job.wire.serialized())
+    }
+
+    func postpone(_ request: Request, context: Context) async throws -> Response {
+        let credential = try credential(request, context: context)
+        let postponement = try await body(Postponement.self, of: request)
+        let job = try await jobCall { try await jobs.postpone(credential, reason: postponement.reason, log: postponement.log ?? "") }
+        return .json(job.wire.serialized())
+    }
+
+    /// Records the upload request of a job's algorithm (``JobStore/recordUpload(_:name:exists:)``); other callers are
+    /// not recorded. A refused upload still answers imap-data-access's 409 `FileAlreadyExists` (imap_cli logs
+    /// "skipping" and goes on), with a message naming the collision; the job then fails on completion, naming the file.
+    static func recordUpload(_ file: IMAPFileName, exists: Bool, by caller: Caller, jobs: (any JobStore)?) async throws {
+        guard case .job(let job, let credential) = caller, let jobs else { return }
+        let verdict: UploadVerdict
+        do { verdict = try await jobs.recordUpload(credential, name: file.name, exists: exists) } catch {
+            throw APIError.internalError("The job store failed: \(error)")
+        }
+        if verdict == .refused {
+            throw APIError(.conflict, "FileAlreadyExists", "The file '\(file.key)' already exists, made by another producer: job \(job.id) "
+                           + "will fail (two algorithms make this product).")
+        }
     }
 
     /// Jobs are visible to any key holder (they name unreleased products).
@@ -227,9 +256,11 @@ struct ProcessingRoutes: Sendable {
             ("id", .int(Int(job.id))), ("status", .string(job.status.rawValue.uppercased())),
             ("instrument", .string(job.product.source)), ("data_level", .string(job.product.dataType)),
             ("descriptor", .string(job.product.descriptor)), ("start_date", .string(job.startDate.isoMidnight)),
+            ("products", .array(job.products.map { .string("\($0.dataType) \($0.descriptor)") })),
             ("major_version", .int(job.version.major)), ("minor_version", .int(job.version.minor)), ("repointing", .int(job.repointing)),
             ("dependency_hash", .string(job.inputsHash)), ("job_definition", .string(job.algorithm)),
             ("algorithm_version", .string(job.algorithmVersion)), ("attempts", .int(job.attempts)), ("max_attempts", .int(job.maxAttempts)),
+            ("postponements", .int(job.postponements)), ("uniqueness_key", .string(job.uniquenessKey)),
             ("worker_id", .string(includeWorker ? job.workerID : nil)), ("created_at", .string(job.createdAt.iso8601)),
             ("started_at", .string(job.startedAt?.iso8601)), ("stopped_at", .string(job.finishedAt?.iso8601)),
             ("inputs", .array(job.inputNames.map(JSONValue.string))), ("outputs", .array(job.outputs.map(JSONValue.string))),

@@ -139,9 +139,11 @@ struct ExternalCommandTests {
         let command = ExternalCommand(configuration: ExternalCommandConfiguration(command: ["/bin/sh", script.path],
                                                                                   environment: ["STARTED": started, "CLEANED": cleaned]),
                                       timeoutSeconds: 600)
-        let work = folder.appendingPathComponent("work")
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        let run = Task { try await command.run(Self.job, credentials: JobCredentials(url: "http://127.0.0.1:1", apiKey: "k"), workFolder: work) }
+        let root = folder.appendingPathComponent("job")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let run = Task {
+            try await command.run(Self.job, dependency: "d.json", credentials: JobCredentials(url: "http://127.0.0.1:1", apiKey: "k"), in: root)
+        }
         try await waitUntil { FileManager.default.fileExists(atPath: started) }
         run.cancel()
         await #expect(throws: CancellationError.self) { try await run.value }
@@ -157,7 +159,8 @@ struct ExternalCommandTests {
         var command = ExternalCommand(configuration: ExternalCommandConfiguration(command: ["/bin/sh", script.path], environment: [:]),
                                       timeoutSeconds: 1)
         command.terminationGrace = .milliseconds(200)
-        let outcome = try await command.run(Self.job, credentials: JobCredentials(url: "http://127.0.0.1:1", apiKey: "k"), workFolder: folder)
+        let outcome = try await command.run(Self.job, dependency: "d.json", credentials: JobCredentials(url: "http://127.0.0.1:1", apiKey: "k"),
+                                            in: folder)
         #expect(outcome.timedOut && outcome.exitCode != 0)
     }
 }

@@ -12,6 +12,7 @@ final class FakeEnvironment: WorkerEnvironment {
     func ingestProduct(at file: URL) async throws -> String { file.lastPathComponent }
     func products(of job: Job) async throws -> [String] { products.withLock { $0 } }
     func apiURL() async throws -> String { "http://127.0.0.1:1" }
+    func storeDependency(_ name: ScienceFileName, from file: URL) async throws -> Bool { true }
 }
 
 /// A job store with one queued job made by `script` (a shell script run as the external algorithm).
@@ -55,7 +56,7 @@ struct WorkerTests {
     @Test func anAlgorithmThatMakesNothingFailsWithAClearReason() async throws {
         let t = try await WorkerFixture(script: "exit 0\n", maxAttempts: 1)
         let finished = try #require(try await t.worker.runNextJob())
-        #expect(finished.status == .failed && finished.error?.contains("uploaded no (hit, l1a, all) product v001.0001") == true)
+        #expect(finished.status == .failed && finished.error == "exited with status 0 but made none of its products: expected (hit, l1a, all) v001.0001")
     }
 
     @Test func aCancelledWorkerHandsItsJobBackAtOnce() async throws {

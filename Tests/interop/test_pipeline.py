@@ -29,13 +29,15 @@ def write_pipeline(folder: Path, extra_edges: str, extra_algorithms: str) -> Pat
 
 def external(product: str, mode: str, timeout: int = 120, attempts: int = 2, environment: str = "") -> str:
     instrument, level, descriptor = product.split()
+    # fixtures/algorithm.py names the product of an `all` job `sci`: a job declares the products it makes.
+    makes = f"\n    makes: [{level} sci]" if descriptor == "all" else ""
     return f"""
   - product: {{instrument: {instrument}, level: {level}, descriptor: {descriptor}}}
     name: test-{mode}
     version: "1"
     command: [{sys.executable}, {FIXTURES / 'algorithm.py'}, --mode, {mode}]
     timeout_seconds: {timeout}
-    max_attempts: {attempts}{environment}
+    max_attempts: {attempts}{makes}{environment}
 """
 
 

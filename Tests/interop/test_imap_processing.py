@@ -1,0 +1,237 @@
+"""Issue 11, the production job protocol: the real imap_cli (imap-processing 1.0.40, unmodified) as an external
+algorithm, and the protocol's edges (exit 75, an algorithm that writes nothing, a refused upload, a repeated upload).
+
+scripts/test builds the imap-processing venv (scripts/lib/imap_processing.sh) and exports SDC_IMAP_PROCESSING_VENV."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+from conftest import REPO, SDCServer, imap_cli
+from test_pipeline import BUILT_IN, jobs, science, wait_for
+
+DATE = "20240924"
+# MET (seconds since 2010-01-01) of 2024-09-24 12:00 UTC: imap_cli keeps only the packets of the job's day.
+MET = 464_875_200
+L0 = f"imap_swapi_l0_raw_{DATE}_v001.pkts"  # the mission's L0 names are vNNN, which imap-data-access refuses to upload
+
+
+@pytest.fixture(scope="module")
+def imap_processing() -> Path:
+    venv = Path(os.environ.get("SDC_IMAP_PROCESSING_VENV") or REPO / ".venv-imap-processing")
+    assert (venv / "bin" / "imap_cli").is_file(), f"imap_cli not found in {venv}: run scripts/test (ensure_imap_processing) first"
+    return venv
+
+
+def kernels(venv: Path) -> list[Path]:
+    """The leapseconds and IMAP SCLK kernels that ship inside the imap-processing wheel."""
+    folder = next(venv.glob("lib/python3*/site-packages/imap_processing/ultra/l1c/sim_spice_kernels"))
+    return [folder / "naif0012.tls", folder / "imap_sclk_0000.tsc"]
+
+
+def pipeline(folder: Path, venv: Path, builtin_swapi: bool = False) -> Path:
+    """imap_cli makes SWAPI L1 hk (L1A and L1B) from L0 and two kernels; the built-in L1A still makes MAG's."""
+    folder.mkdir(parents=True, exist_ok=True)
+    edges = """
+swapi, l0, raw, swapi, l1, hk, HARD, DOWNSTREAM
+leapseconds, spice, historical, swapi, l1, hk, HARD_NO_TRIGGER, DOWNSTREAM
+spacecraft_clock, spice, historical, swapi, l1, hk, HARD_NO_TRIGGER, DOWNSTREAM
+mag, l0, raw, mag, l1a, all, HARD, DOWNSTREAM
+"""
+    if builtin_swapi:
+        edges += "swapi, l0, raw, swapi, l1a, all, HARD, DOWNSTREAM\n"
+    (folder / "dependencies.csv").write_text(edges)
+    built_in = (BUILT_IN / "algorithms.yaml").read_text().replace("xtce: xtce/", f"xtce: {BUILT_IN}/xtce/")
+    built_in = built_in.replace("attributes: cdf-attrs", f"attributes: {BUILT_IN}/cdf-attrs")
+    entries = built_in.split("\n  - product: ")
+    kept = [entries[0]] + [e for e in entries[1:] if e.startswith("{instrument: mag") or (builtin_swapi and e.startswith("{instrument: swapi"))]
+    (folder / "algorithms.yaml").write_text("\n  - product: ".join(kept) + f"""
+  - product: {{instrument: swapi, level: l1, descriptor: hk}}
+    name: imap-processing
+    version: "1.0.40"
+    command: [{venv / 'bin' / 'imap_cli'}]
+    makes: [l1a hk, l1b hk]
+    timeout_seconds: 300
+    max_attempts: 2
+""")
+    return folder
+
+
+def upload(server, path: Path, client="imap"):
+    """Uploads with imap-data-access, or with sdc's own client (which accepts the mission's vNNN L0 names)."""
+    command = [*imap_cli(), "upload", str(path)] if client == "imap" else [server.sdc_bin, "upload", str(path)]
+    return subprocess.run(command, env=server.env(api_key=server.write_key), capture_output=True, text=True)
+
+
+def get(server, path, **params):
+    response = requests.get(f"{server.url}/api-key/{path}", params=params, headers={"x-api-key": server.read_key}, timeout=60)
+    assert response.status_code == 200, response.text
+    return response
+
+
+def read_cdf(server, key: str, folder: Path):
+    import cdflib
+    path = folder / Path(key).name
+    path.write_bytes(get(server, f"download/{key}").content)
+    return cdflib.CDF(str(path))
+
+
+def parents(cdf) -> list[str]:
+    value = cdf.globalattsget()["Parents"]
+    return sorted(value if isinstance(value, list) else [value])
+
+
+def test_real_imap_cli_makes_swapi_l1a_and_l1b_hk_by_itself(sdc_bin, shared_dir, imap_processing, tmp_path):
+    from packets_oracle import generate
+
+    folder = pipeline(tmp_path / "pipeline", imap_processing)
+    server = SDCServer(sdc_bin, tmp_path / "root", extra_args=["--pipeline", str(folder)])
+    try:
+        for kernel in kernels(imap_processing):
+            result = upload(server, kernel)
+            assert result.returncode == 0, result.stderr
+        packets = subprocess.run([sys.executable, str(shared_dir / "testdata" / "tools" / "gen_packets.py"), "--xtce",
+                                  str(shared_dir / "testdata" / "xtce" / "swapi_packet_definition.xml"), "--container", "SWP_HK",
+                                  "--container", "SWP_SCI", "-n", "30", "--start-met", str(MET), "--cadence", "12",
+                                  "--out", str(tmp_path / "gen" / "swapi")], check=True, capture_output=True, text=True)
+        assert packets.returncode == 0
+        l0 = tmp_path / L0
+        l0.write_bytes((tmp_path / "gen" / "swapi.pkts").read_bytes())
+        # imap-data-access refuses a vNNN science name; sdc's client lets the mission's L0 in.
+        refused = upload(server, l0)
+        assert refused.returncode != 0 and "Invalid science file" in refused.stderr
+        entered = upload(server, l0, client="sdc")
+        assert entered.returncode == 0, entered.stderr
+        mag = generate(shared_dir, BUILT_IN / "xtce" / "MAG_SCI_COMBINED.xml", ["P_MAG_SCI_NORM", "P_MAG_SCI_BURST"], 20, 3,
+                       tmp_path / "gen" / "mag", "1,96,191,384")
+        mag_l0 = tmp_path / f"imap_mag_l0_raw_{DATE}_v001.0000.pkts"
+        mag_l0.write_bytes(mag.read_bytes())
+        assert upload(server, mag_l0).returncode == 0
+
+        job = wait_for(lambda: [j for j in jobs(server, instrument="swapi", data_level="l1") if j["status"] in ("SUCCEEDED", "FAILED")],
+                       timeout=240)[0]
+        shown = get(server, f"processing-jobs/{job['id']}").json()
+        assert job["status"] == "SUCCEEDED", shown["log"][-3000:]
+        assert job["products"] == ["l1a hk", "l1b hk"]
+        kernel_names = [k.name for k in kernels(imap_processing)]
+        assert sorted(job["inputs"]) == sorted([L0, *kernel_names])
+        # The real imap_cli downloaded the dependency file by name and found every product's version in it.
+        name = f"imap_swapi_l1_hk-{job['dependency_hash']}_{DATE}_v001.0001.json"
+        assert f"--dependency {name} --upload-to-sdc" in shown["log"]
+        assert "Interpreting dependency argument as a JSON file" in shown["log"] and "No version provided" not in shown["log"]
+        document = get(server, f"download/imap/dependency/swapi/l1/2024/09/{name}").json()
+        assert document == {"dependency": [{"type": "science", "files": [L0]}, {"type": "spice", "files": kernel_names}],
+                            "version": {"hk": {"major_version": 1, "minor_version": 1}}}
+        expected = sorted(f"imap/swapi/{level}/2024/09/imap_swapi_{level}_hk_{DATE}_v001.0001.cdf" for level in ("l1a", "l1b"))
+        assert sorted(job["outputs"]) == expected
+        for key in expected:
+            cdf = read_cdf(server, key, tmp_path)
+            attributes = cdf.globalattsget()
+            assert attributes["Data_version"] in ("001.0001", ["001.0001"])
+            assert len(cdf.varget("epoch")) > 0
+            lineage = get(server, f"lineage/{key}").json()["inputs"]
+            assert parents(cdf) == sorted(lineage) == sorted(job["inputs"])
+
+        # The built-in MAG L1A runs beside it: its products' Parents agree with the lineage too.
+        rows = wait_for(lambda: (lambda r: r if len(r) == 2 else None)(science(server, instrument="mag", data_level="l1a")), timeout=120)
+        for row in rows:
+            cdf = read_cdf(server, row["file_path"], tmp_path)
+            assert parents(cdf) == get(server, f"lineage/{row['file_path']}").json()["inputs"] == [mag_l0.name]
+
+        # The same uploads again: refused as duplicates, and no second job.
+        assert upload(server, l0, client="sdc").returncode != 0
+        assert upload(server, kernels(imap_processing)[0]).returncode != 0
+        assert len(jobs(server, instrument="swapi")) == 1
+    finally:
+        server.stop()
+
+
+def test_two_producers_of_one_product_are_refused_at_start(sdc_bin, imap_processing, tmp_path):
+    """The built-in SWAPI L1A and imap_cli's L1 hk both make (swapi, l1a, hk): the server does not start."""
+    folder = pipeline(tmp_path / "pipeline", imap_processing, builtin_swapi=True)
+    with pytest.raises(RuntimeError) as failure:
+        SDCServer(sdc_bin, tmp_path / "root", extra_args=["--pipeline", str(folder)])
+    assert "(swapi, l1a, hk) made by xtce-l1a for (swapi, l1a, all) and (swapi, l1a, hk) made by imap-processing" in str(failure.value)
+    assert "give each product one producer" in str(failure.value)
+
+
+SCRIPT = r'''
+import os, sys
+from pathlib import Path
+import imap_data_access
+args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
+mode, instrument, version = os.environ["MODE"], args["--instrument"], args["--version"]
+product = Path(f"imap_{instrument}_l1a_sci_{args['--start-date']}_{version}.cdf")
+marker = Path(os.environ["MARKERS"]) / instrument
+if mode == "slowdown" and not marker.exists():
+    marker.touch()
+    print("Upload failed after 3 attempts. Exiting with code 75.", flush=True)
+    sys.exit(75)
+if mode == "nothing":
+    print("no data for this day", flush=True)
+    sys.exit(0)
+if mode == "collide":
+    product = Path(os.environ["TAKEN"])
+product.write_bytes(b"product of " + instrument.encode())
+try:
+    imap_data_access.upload(product)
+except imap_data_access.io.IMAPDataAccessError as error:
+    print(f"Skipping upload of existing file, {product}: {error}", flush=True)
+sys.exit(0)
+'''
+
+
+def test_retry_exit_nothing_made_and_refused_uploads(sdc_bin, tmp_path):
+    """Exit 75 is retried without counting; exit 0 with no product fails naming what was expected; an upload refused
+    because another producer's file has the name fails the job, naming the file (imap_cli would log "skipping")."""
+    script = tmp_path / "algorithm.py"
+    script.write_text(SCRIPT)
+    (tmp_path / "markers").mkdir()
+    taken = tmp_path / "imap_swe_l1a_sci_20250101_v001.0001.cdf"
+    folder = tmp_path / "pipeline"
+    folder.mkdir()
+    (folder / "dependencies.csv").write_text("".join(f"{i}, l0, raw, {i}, l1a, all, HARD, DOWNSTREAM\n" for i in ("hit", "codice", "swe")))
+    entries = ""
+    for instrument, mode in (("hit", "slowdown"), ("codice", "nothing"), ("swe", "collide")):
+        entries += f"""
+  - product: {{instrument: {instrument}, level: l1a, descriptor: all}}
+    name: test-{mode}
+    version: "1"
+    command: [{sys.executable}, {script}]
+    makes: [l1a sci]
+    max_attempts: 1
+    environment: {{MODE: {mode}, MARKERS: {tmp_path / 'markers'}, TAKEN: {taken}}}
+"""
+    (folder / "algorithms.yaml").write_text("algorithms:" + entries)
+    server = SDCServer(sdc_bin, tmp_path / "root", extra_args=["--pipeline", str(folder)])
+    try:
+        # Another producer's file already has the name the swe job will make.
+        taken.write_bytes(b"made elsewhere")
+        assert upload(server, taken).returncode == 0
+        for instrument in ("hit", "codice", "swe"):
+            l0 = tmp_path / f"imap_{instrument}_l0_raw_20250101_v001.0000.pkts"
+            l0.write_bytes(instrument.encode())
+            assert upload(server, l0).returncode == 0
+
+        def ended(instrument):
+            return [j for j in jobs(server, instrument=instrument) if j["status"] in ("SUCCEEDED", "FAILED")]
+
+        hit = wait_for(lambda: ended("hit"), timeout=120)[0]
+        assert hit["status"] == "SUCCEEDED" and hit["attempts"] == 1 and hit["postponements"] == 1
+        assert "postponed" in get(server, f"processing-logs/{hit['id']}").text
+        codice = wait_for(lambda: ended("codice"), timeout=120)[0]
+        assert codice["status"] == "FAILED"
+        assert codice["error"] == ("exited with status 0 but made none of its products: expected "
+                                   "imap_codice_l1a_sci_20250101_v001.0001.cdf")
+        swe = wait_for(lambda: ended("swe"), timeout=120)[0]
+        # The swe job's version is above the cataloged file's, so its own product never collides; the algorithm
+        # uploaded the other producer's name instead, and that refusal is what fails the job.
+        assert swe["status"] == "FAILED" and taken.name in swe["error"] and "another producer" in swe["error"]
+        assert "made by another producer" in get(server, f"processing-logs/{swe['id']}").text
+    finally:
+        server.stop()
