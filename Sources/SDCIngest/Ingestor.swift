@@ -80,15 +80,9 @@ public struct Ingestor: Sendable {
     ) async throws(IngestError) -> CatalogRecord where Body.Element == ByteBuffer {
         let key: ObjectKey
         do { key = try ObjectKey(file.key) } catch { throw .storage(error) }
-        do {
-            // A retry of an upload this process could not catalog: take the first attempt back before reserving again.
-            if unsettled.contains(file.key) { await unsettled.settle(catalog: catalog, store: store) }
-            try await catalog.reserve(file, staleAfter: reservationLifetime)
-        } catch .alreadyExists {
-            throw .alreadyExists(key: file.key)
-        } catch {
-            throw .catalog(error)
-        }
+        // A retry of an upload this process could not catalog: take the first attempt back before reserving again.
+        if unsettled.contains(file.key) { await unsettled.settle(catalog: catalog, store: store) }
+        try await reserve(file)
         if !unsettled.isEmpty { await unsettled.settle(catalog: catalog, store: store) }
         let stored: StoredObject
         do {
@@ -154,6 +148,25 @@ public struct Ingestor: Sendable {
         logger.info("ingested from the bucket", metadata: ["key": "\(record.key)", "size": "\(record.size)", "sha256": "\(record.sha256)"])
         for listener in listeners { await listener.didIngest(record) }
         return record
+    }
+
+    /// Reserves `file`'s key for an upload by this process. A reservation held by a process of this host that has
+    /// ended (a replica killed mid-upload) is taken over at once, so the client's retry through another replica
+    /// succeeds; the dead upload's bytes were never visible. Another host's reservation is taken over only once it
+    /// is older than ``reservationLifetime``.
+    private func reserve(_ file: IMAPFileName) async throws(IngestError) {
+        do {
+            try await catalog.reserve(file, staleAfter: reservationLifetime)
+        } catch .alreadyExists {
+            let held: [Reservation]
+            do { held = try await catalog.reservations() } catch { throw .catalog(error) }
+            guard held.contains(where: { $0.key == file.key && $0.owner?.hasEndedOnThisHost == true }) else {
+                throw .alreadyExists(key: file.key)
+            }
+            do { try await catalog.reserve(file, staleAfter: 0) } catch .alreadyExists { throw .alreadyExists(key: file.key) } catch { throw .catalog(error) }
+        } catch {
+            throw .catalog(error)
+        }
     }
 
     /// Reconciles the catalog with the store after an unclean stop: reserved keys whose object is complete are

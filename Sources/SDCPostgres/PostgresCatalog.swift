@@ -22,7 +22,7 @@ public final class PostgresCatalog: Sendable {
     }
 
     /// Runs `body` in a transaction, mapping failures other than ``CatalogError`` to ``CatalogError/database(_:)``.
-    private func transaction<T: Sendable>(_ body: @Sendable (PostgresDatabase.Transaction) async throws -> T) async throws(CatalogError) -> T {
+    private func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresDatabase.Transaction) async throws -> T) async throws(CatalogError) -> T {
         try await database.transaction(body, failure: CatalogError.database)
     }
 

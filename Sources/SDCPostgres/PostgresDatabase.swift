@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import SDCCatalog
+import Synchronization
 
 /// Why the PostgreSQL database could not be used.
 public enum PostgresDatabaseError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -157,7 +158,43 @@ public final class PostgresDatabase: Sendable {
 
     /// Runs `query` and returns its rows.
     func rows(_ query: SQLQuery) async throws -> [PostgresRandomAccessRow] {
-        try await client.withConnection { connection in try await Self.rows(query, on: connection, logger: logger) }
+        try await withConnection { [logger] connection in try await Self.rows(query, on: connection, logger: logger) }
+    }
+
+    /// How long a statement waits for a connection from the pool. While the server is away the pool keeps trying to
+    /// connect and a request would wait for as long; past this it fails with ``PostgresDatabaseError/unreachable(_:reason:)``
+    /// instead, so that callers answer at once (the server answers `503`). Statements that have their connection are
+    /// never cut short.
+    static let connectionWait = Duration.seconds(5)
+
+    /// Set once a statement has its connection.
+    private final class LeaseFlag: Sendable {
+        let value = Atomic<Bool>(false)
+    }
+
+    /// Runs `body` on a pooled connection, waiting at most ``connectionWait`` for one.
+    func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let leased = LeaseFlag()
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { [client] in
+                try await client.withConnection { connection in
+                    leased.value.store(true, ordering: .relaxed)
+                    return try await body(connection)
+                }
+            }
+            group.addTask { [location] in
+                try await Task.sleep(for: Self.connectionWait)
+                guard leased.value.load(ordering: .relaxed) else {
+                    throw PostgresDatabaseError.unreachable(location, reason: "no connection within \(Self.connectionWait)")
+                }
+                return nil
+            }
+            defer { group.cancelAll() }
+            while let next = try await group.next() {
+                if let result = next { return result }
+            }
+            throw CancellationError()
+        }
     }
 
     /// Runs `query` and returns its rows; a failure is `failure(reason)`.
@@ -166,7 +203,7 @@ public final class PostgresDatabase: Sendable {
     }
 
     /// Runs ``transaction(_:)``: an `E` thrown by `body` passes as is, any other failure is `failure(reason)`.
-    func transaction<T: Sendable, E: Error>(_ body: @Sendable (Transaction) async throws -> T,
+    func transaction<T: Sendable, E: Error>(_ body: @escaping @Sendable (Transaction) async throws -> T,
                                             failure: (String) -> E) async throws(E) -> T {
         do {
             return try await transaction(body)
@@ -200,9 +237,9 @@ public final class PostgresDatabase: Sendable {
 
     /// Runs `body` in a transaction on one connection: committed when it returns, rolled back when it throws (the
     /// error is rethrown as is).
-    func transaction<T: Sendable>(_ body: @Sendable (Transaction) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (Transaction) async throws -> T) async throws -> T {
         let logger = logger
-        return try await client.withConnection { connection in
+        return try await withConnection { connection in
             try await connection.query("BEGIN", logger: logger)
             let result: T
             do {

@@ -65,3 +65,34 @@ struct OutageTests {
         #expect(try await catalog.record(forKey: lost.key) == nil)
     }
 }
+
+/// A replica killed mid-upload leaves its reservation behind; the client's retry through another process succeeds.
+struct DeadUploaderTests {
+    @Test func aReservationOfAnEndedProcessOfThisHostIsTakenOverAtOnce() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("sdc-takeover-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let catalog = try SQLiteCatalog(path: root.appendingPathComponent("catalog.sqlite").path)
+        let store = try FileSystemObjectStore(root: root.appendingPathComponent("objects").path, signer: URLSigner(secret: SecureRandom.bytes(32)))
+        let ingestor = Ingestor(catalog: catalog, store: store)
+        // A process of this host that has ended, and one that runs (PID 1: this test's own PID would count as itself).
+        let ended = Process()
+        ended.executableURL = URL(fileURLWithPath: "/bin/true")
+        try ended.run()
+        ended.waitUntilExit()
+        let dead = ProcessIdentity(host: ProcessIdentity.current.host, pid: ended.processIdentifier)
+        let alive = ProcessIdentity(host: ProcessIdentity.current.host, pid: 1)
+        let orphaned = try IMAPFileName.parse("imap_swe_l1a_sci_20240109_v001.0001.cdf")
+        let held = try IMAPFileName.parse("imap_swe_l1a_sci_20240110_v001.0001.cdf")
+        try await catalog.reserve(orphaned, staleAfter: 3600, owner: dead)
+        try await catalog.reserve(held, staleAfter: 3600, owner: alive)
+
+        let record = try await ingestor.ingest(orphaned, body: [ByteBuffer(string: "retried")].async, expectedLength: 7, maximumSize: 1 << 20)
+        #expect(record.key == orphaned.key)
+        // A live process's upload in flight is never taken over.
+        await #expect(throws: IngestError.alreadyExists(key: held.key)) {
+            try await ingestor.ingest(held, body: [ByteBuffer(string: "second")].async, expectedLength: 6, maximumSize: 1 << 20)
+        }
+        #expect(try await catalog.reservations().map(\.key) == [held.key])
+    }
+}
