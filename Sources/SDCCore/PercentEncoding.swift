@@ -31,16 +31,56 @@ extension String {
     }
 }
 
+extension StringProtocol {
+    /// The text with its `%XX` escapes decoded (and `+` read as a space when `plusAsSpace`), or nil when an escape is
+    /// not `%` and two hex digits or the decoded bytes are not UTF-8: the strict reading of Foundation's
+    /// `removingPercentEncoding`. Decodes the UTF-8 bytes directly, without bridging to `NSString`; text without
+    /// escapes is returned as it is.
+    public func percentDecoded(plusAsSpace: Bool = false) -> String? {
+        let utf8 = self.utf8
+        guard utf8.contains(where: { $0 == UInt8(ascii: "%") || (plusAsSpace && $0 == UInt8(ascii: "+")) }) else { return String(self) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(utf8.count)
+        var index = utf8.startIndex
+        while index != utf8.endIndex {
+            let byte = utf8[index]
+            index = utf8.index(after: index)
+            switch byte {
+            case UInt8(ascii: "%"):
+                guard index != utf8.endIndex, let high = Self.hexValue(utf8[index]) else { return nil }
+                index = utf8.index(after: index)
+                guard index != utf8.endIndex, let low = Self.hexValue(utf8[index]) else { return nil }
+                index = utf8.index(after: index)
+                bytes.append(high << 4 | low)
+            case UInt8(ascii: "+") where plusAsSpace:
+                bytes.append(UInt8(ascii: " "))
+            default:
+                bytes.append(byte)
+            }
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}
+
 extension String {
     /// The name-value pairs of an `application/x-www-form-urlencoded` text (a URL query or a form body), in order:
-    /// `+` is a space and `%XX` escapes are decoded (an invalid escape is kept as written); pairs without a name are
-    /// dropped and a name without `=` has the empty value, as Python's `parse_qsl(..., keep_blank_values=True)`.
+    /// `+` is a space and `%XX` escapes are decoded (a name or value with an invalid escape, or whose bytes are not
+    /// UTF-8, is kept as written, `+` read as a space); pairs without a name are dropped and a name without `=` has the
+    /// empty value, as Python's `parse_qsl(..., keep_blank_values=True)`.
     public var formDecodedPairs: [(String, String)] {
         split(separator: "&").compactMap { pair in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             func decode(_ text: Substring) -> String {
-                let spaced = text.replacingOccurrences(of: "+", with: " ")
-                return spaced.removingPercentEncoding ?? spaced
+                text.percentDecoded(plusAsSpace: true) ?? String(text.map { $0 == "+" ? " " : $0 })
             }
             guard let name = parts.first, !name.isEmpty else { return nil }
             return (decode(name), parts.count > 1 ? decode(parts[1]) : "")

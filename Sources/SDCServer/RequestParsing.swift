@@ -12,7 +12,7 @@ extension Request {
         let segments = uri.path.split(separator: "/", omittingEmptySubsequences: true)
         guard let index = segments.firstIndex(where: { $0 == route }) else { return "" }
         let raw = segments[(index + 1)...].joined(separator: "/")
-        guard let decoded = raw.removingPercentEncoding else {
+        guard let decoded = raw.percentDecoded() else {
             throw APIError.badRequest("The path '\(raw)' is not valid percent-encoding.")
         }
         return decoded
