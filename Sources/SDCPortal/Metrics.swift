@@ -26,18 +26,50 @@ public final class ServerMetrics: Sendable {
         MetricNameDescriptor(namespace: "sdc", subsystem: subsystem, metricName: name, unitName: unit, helpText: help)
     }
 
+    /// The metrics one kind of request updates, made once and reused: looking them up in the registry builds the
+    /// metric names and labels and takes the registry's lock, which costs more than counting.
+    struct RequestMetrics: Sendable {
+        let requests: Counter
+        let duration: DurationHistogram
+        let bytesIn: Counter
+        let bytesOut: Counter
+    }
+
+    /// ``RequestMetrics`` by route, method and status. Their number is bounded like the label values: routes are
+    /// patterns, methods and statuses few.
+    private let requestMetrics = Mutex<[RequestKind: RequestMetrics]>([:])
+
+    private struct RequestKind: Hashable {
+        let route: String
+        let method: String
+        let status: Int
+    }
+
     /// Counts one HTTP request; `route` is the matched route pattern (not the raw path, to bound the label values).
     /// Byte counts come from `Content-Length` headers: negative ones count as 0 (a counter only goes up).
     func requestFinished(route: String, method: String, status: Int, duration: Duration, bytesIn: Int, bytesOut: Int) {
-        let labels = [("route", route), ("method", method), ("status", String(status))]
-        registry.makeCounter(descriptor: descriptor("http", "requests", "total", "HTTP requests by route, method and status."), labels: labels).increment()
-        registry.makeDurationHistogram(descriptor: descriptor("http", "request_duration", "seconds", "HTTP request latency by route."),
-                                       labels: [("route", route)], buckets: requestDuration).record(duration)
-        let routeLabel = [("route", route)]
-        registry.makeCounter(descriptor: descriptor("http", "request", "bytes_total", "Request body bytes received, by route."),
-                             labels: routeLabel).increment(by: Int64(max(0, bytesIn)))
-        registry.makeCounter(descriptor: descriptor("http", "response", "bytes_total", "Response body bytes sent, by route."),
-                             labels: routeLabel).increment(by: Int64(max(0, bytesOut)))
+        let metrics = self.metrics(for: RequestKind(route: route, method: method, status: status))
+        metrics.requests.increment()
+        metrics.duration.record(duration)
+        metrics.bytesIn.increment(by: Int64(max(0, bytesIn)))
+        metrics.bytesOut.increment(by: Int64(max(0, bytesOut)))
+    }
+
+    private func metrics(for kind: RequestKind) -> RequestMetrics {
+        if let known = requestMetrics.withLock({ $0[kind] }) { return known }
+        let routeLabel = [("route", kind.route)]
+        let made = RequestMetrics(
+            requests: registry.makeCounter(descriptor: descriptor("http", "requests", "total", "HTTP requests by route, method and status."),
+                                           labels: [("route", kind.route), ("method", kind.method), ("status", String(kind.status))]),
+            duration: registry.makeDurationHistogram(descriptor: descriptor("http", "request_duration", "seconds", "HTTP request latency by route."),
+                                                     labels: routeLabel, buckets: requestDuration),
+            bytesIn: registry.makeCounter(descriptor: descriptor("http", "request", "bytes_total", "Request body bytes received, by route."),
+                                          labels: routeLabel),
+            bytesOut: registry.makeCounter(descriptor: descriptor("http", "response", "bytes_total", "Response body bytes sent, by route."),
+                                           labels: routeLabel))
+        // The registry answers the same metric objects for the same names and labels, so a racing caller's copy is equal.
+        requestMetrics.withLock { $0[kind] = made }
+        return made
     }
 
     /// Counts an ingested file by instrument and level (`none` for files without them).
