@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import SDCCore
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -47,11 +48,16 @@ public struct FileSystemObjectStore: ObjectStore {
     /// The file that holds `key`.
     public func path(of key: ObjectKey) -> String { root + "/" + key.path }
 
-    /// A new temporary file name: `<pid>_<random>_<host>.part`, so that recovery can tell whose it is.
+    /// A new temporary file name: `<pid>_<process nonce>-<serial>_<host>.part`, so that recovery can tell whose it is.
+    /// The nonce (random, drawn once per process) keeps the names of a later process that reuses the pid apart; the
+    /// serial makes each name of this process new without asking the system for random bytes per upload.
     private var temporaryName: String {
-        let owner = ProcessIdentity.current
-        return "\(owner.pid)_\(UUID().uuidString)_\(owner.host).part"
+        Self.temporaryNamePrefix + Self.temporarySerial.add(1, ordering: .relaxed).newValue.hexString(digits: 1) + Self.temporaryNameSuffix
     }
+
+    private static let temporaryNamePrefix = "\(ProcessIdentity.current.pid)_\(UInt64.random(in: .min ... .max).hexString(digits: 16))-"
+    private static let temporaryNameSuffix = "_\(ProcessIdentity.current.host).part"
+    private static let temporarySerial = Atomic<UInt64>(0)
 
     /// The process that writes a temporary file, from its name; nil for names of another form.
     static func owner(ofTemporaryFile name: String) -> ProcessIdentity? {
