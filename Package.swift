@@ -40,6 +40,7 @@ let package = Package(
             "SDCCore",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         // Object store behind a protocol; local filesystem and S3 implementations, URL signing and AWS SigV4.
         .target(name: "SDCStorage", dependencies: [

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import NIOPosix
 import SDCCore
 
 /// The embedded catalog: one SQLite database in WAL mode (readers never wait for the writer), durable through power
@@ -32,9 +33,27 @@ public final class SQLiteCatalog: Sendable {
         }
     }
 
-    /// Runs a read, mapping database errors to ``CatalogError``.
+    /// Threads that run catalog reads. A read runs GRDB's blocking `read` on one of them: one trip off the cooperative
+    /// pool and back, where GRDB's asynchronous read switches threads three times (its pool's waiting queue, the
+    /// reader's queue, back). Fewer threads than GRDB's readers (5), so a read never waits for a reader connection.
+    static let readThreads: NIOThreadPool = {
+        let threads = NIOThreadPool(numberOfThreads: 4)
+        threads.start()
+        return threads
+    }()
+
+    /// Runs a read on ``readThreads`` in a transaction of its own, mapping database errors to ``CatalogError``.
     func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws(CatalogError) -> T {
-        do { return try await pool.read(body) } catch { throw Self.map(error) }
+        let pool = pool
+        do { return try await Self.readThreads.runIfActive { try pool.read(body) } } catch { throw Self.map(error) }
+    }
+
+    /// Runs a read of a single statement on ``readThreads``, mapping database errors to ``CatalogError``. SQLite runs
+    /// a lone statement in a consistent snapshot of its own, so it needs no transaction around it (which would cost
+    /// a `BEGIN` and a `COMMIT` per read).
+    func readStatement<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws(CatalogError) -> T {
+        let pool = pool
+        do { return try await Self.readThreads.runIfActive { try pool.unsafeRead(body) } } catch { throw Self.map(error) }
     }
 
     /// Runs a write transaction, mapping database errors to ``CatalogError``.
@@ -106,7 +125,7 @@ extension SQLiteCatalog: FileCatalog {
         let file: IMAPFileName
         do { file = try IMAPFileName.parse(basename) } catch { throw .invalidKey(key: key, reason: error.message) }
         let table = CatalogSchema.table(for: file.fileClass)
-        return try await read { db in
+        return try await readStatement { db in
             try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM \(table) WHERE file_path = ?"), arguments: [key]).map(CatalogSchema.record)
         }
     }
@@ -114,13 +133,13 @@ extension SQLiteCatalog: FileCatalog {
     public func files(matching query: FileQuery) async throws(CatalogError) -> [CatalogRecord] {
         let (sql, arguments) = FileQuerySQL.build(query)
         let shapes = queryShapes
-        return try await read { db in try Row.fetchAll(shapes.statement(sql, in: db), arguments: arguments).map(CatalogSchema.record) }
+        return try await readStatement { db in try Row.fetchAll(shapes.statement(sql, in: db), arguments: arguments).map(CatalogSchema.record) }
     }
 
     public func kernels(matching query: SPICEQuery) async throws(CatalogError) -> [CatalogRecord] {
         let (sql, arguments) = FileQuerySQL.build(query)
         let shapes = queryShapes
-        return try await read { db in try Row.fetchAll(shapes.statement(sql, in: db), arguments: arguments).map(CatalogSchema.record) }
+        return try await readStatement { db in try Row.fetchAll(shapes.statement(sql, in: db), arguments: arguments).map(CatalogSchema.record) }
     }
 
     public func setReleased(_ released: Bool, keys: [String]) async throws(CatalogError) -> Int {
@@ -183,12 +202,14 @@ extension SQLiteCatalog: APIKeyStore {
         if let info = cached.info { return info }
         let found: APIKeyInfo?
         do {
-            found = try await pool.read { db in
+            found = try await readStatement { db in
                 try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL"), arguments: [hash])
                     .map(Self.keyInfo)
             }
+        } catch .database(let message) {
+            throw .database(message)
         } catch {
-            throw .database(String(describing: error))
+            throw .database(error.description)
         }
         if let found { keyCache.remember(found, hash: hash, generation: cached.generation) }
         return found
