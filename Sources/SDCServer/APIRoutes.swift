@@ -111,8 +111,7 @@ struct APIRoutes: Sendable {
         headers[.contentLength] = String(length)
         let status: HTTPResponse.Status = range == nil ? .ok : .partialContent
         if headOnly || length == 0 { return Response(status: status, headers: headers, body: .init()) }
-        if await FileRegionBody.isSupported(on: context.channel),
-           let region = try await storageCall({ try await store.localFileRegion(key, range: range) }) {
+        if let region = try await storageCall({ try await store.localFileRegion(key, range: range) }) {
             guard region.length == length else {
                 throw APIError.internalError("The stored object \(key.path) has \(region.length) bytes in the requested span, the catalog \(length).")
             }
