@@ -79,7 +79,7 @@ struct PipelineOptions: ParsableArguments {
 
 func bootstrapLogging(_ level: Logger.Level) {
     LoggingSystem.bootstrap { label in
-        var handler = StreamLogHandler.standardError(label: label)
+        var handler = StandardErrorLogHandler(label: label)
         handler.logLevel = level
         return handler
     }
