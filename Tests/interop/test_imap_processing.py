@@ -187,8 +187,9 @@ sys.exit(0)
 
 
 def test_retry_exit_nothing_made_and_refused_uploads(sdc_bin, tmp_path):
-    """Exit 75 is retried without counting; exit 0 with no product fails naming what was expected; an upload refused
-    because another producer's file has the name fails the job, naming the file (imap_cli would log "skipping")."""
+    """On a remote worker: exit 75 is retried without counting; exit 0 with no product fails naming what was
+    expected; an upload refused because another producer's file has the name fails the job, naming the file (imap_cli
+    would log "skipping" and exit 0)."""
     script = tmp_path / "algorithm.py"
     script.write_text(SCRIPT)
     (tmp_path / "markers").mkdir()
@@ -208,7 +209,10 @@ def test_retry_exit_nothing_made_and_refused_uploads(sdc_bin, tmp_path):
     environment: {{MODE: {mode}, MARKERS: {tmp_path / 'markers'}, TAKEN: {taken}}}
 """
     (folder / "algorithms.yaml").write_text("algorithms:" + entries)
-    server = SDCServer(sdc_bin, tmp_path / "root", extra_args=["--pipeline", str(folder)])
+    # The jobs run on a remote worker: postponement, the dependency file and product lookups go through the job API.
+    server = SDCServer(sdc_bin, tmp_path / "root", extra_args=["--pipeline", str(folder), "--workers", "0"])
+    worker = subprocess.Popen([sdc_bin, "worker", "--url", server.url, "--api-key", server.write_key, "--pipeline", str(folder)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         # Another producer's file already has the name the swe job will make.
         taken.write_bytes(b"made elsewhere")
@@ -234,4 +238,6 @@ def test_retry_exit_nothing_made_and_refused_uploads(sdc_bin, tmp_path):
         assert swe["status"] == "FAILED" and taken.name in swe["error"] and "another producer" in swe["error"]
         assert "made by another producer" in get(server, f"processing-logs/{swe['id']}").text
     finally:
+        worker.terminate()
+        worker.wait(timeout=60)
         server.stop()
