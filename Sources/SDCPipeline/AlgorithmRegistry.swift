@@ -84,7 +84,16 @@ public struct AlgorithmRegistryError: Error, Sendable, Equatable, CustomStringCo
 ///     command: [python3, algorithms/swapi_l1b.py]
 ///     timeout_seconds: 600
 ///     max_attempts: 3
+///   - product: {instrument: mag, level: l1b, descriptor: all}
+///     name: imap-processing
+///     version: "1.0.40"
+///     command: [imap_cli]
+///     makes: [l1b norm-mago, l1b norm-magi]
 /// ```
+///
+/// `makes` lists every product a job makes, `<level> <descriptor>` (a `(swapi, l1, hk)` job makes `l1a hk` and
+/// `l1b hk`); it is required for external algorithms whose jobs have descriptor `all` or level `l1`, so that the
+/// dependency document versions every product. Each product has one producer: ``checked(_:)``.
 public struct AlgorithmRegistry: Sendable {
     public let algorithms: [ProductNode: AlgorithmSpec]
 
