@@ -21,6 +21,8 @@ public struct DataCenter: Sendable {
     public let catalog: any DataCenterCatalog
     public let jobs: any JobStore
     public let store: any ObjectStore
+    /// The registry of installed algorithms (`sdc algorithms`), kept beside the jobs that run them.
+    public let algorithms: any AlgorithmStore
     /// Checks whether the shared database answers, to tell an outage (503) from a fault (500); nil when embedded.
     public let databaseProbe: (any BackendProbe)?
 
@@ -28,15 +30,17 @@ public struct DataCenter: Sendable {
     public init(root: URL) throws {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let catalog = try SQLiteCatalog(path: root.appendingPathComponent("catalog.sqlite").path)
-        self.init(root: root, catalog: catalog, jobs: try SQLiteJobStore(path: root.appendingPathComponent("jobs.sqlite").path),
+        let jobsPath = root.appendingPathComponent("jobs.sqlite").path
+        self.init(root: root, catalog: catalog, jobs: try SQLiteJobStore(path: jobsPath), algorithms: try SQLiteAlgorithmStore(path: jobsPath),
                   store: try Self.filesystemStore(in: root, signer: Self.localSigner(in: root)))
     }
 
-    private init(root: URL, catalog: any DataCenterCatalog, jobs: any JobStore, store: any ObjectStore,
+    private init(root: URL, catalog: any DataCenterCatalog, jobs: any JobStore, algorithms: any AlgorithmStore, store: any ObjectStore,
                  databaseProbe: (any BackendProbe)? = nil) {
         self.root = root
         self.catalog = catalog
         self.jobs = jobs
+        self.algorithms = algorithms
         self.store = store
         self.databaseProbe = databaseProbe
     }
@@ -67,6 +71,7 @@ public struct DataCenter: Sendable {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let catalog: any DataCenterCatalog
         let jobs: any JobStore
+        let algorithms: any AlgorithmStore
         // Presigned URLs made by one process must be accepted by every other: the secret lives where the state is shared.
         let signer: URLSigner
         var probe: (any BackendProbe)?
@@ -76,6 +81,7 @@ public struct DataCenter: Sendable {
                 let postgres = try await PostgresCatalog(database: connection)
                 catalog = postgres
                 jobs = try await PostgresJobStore(database: connection, clock: .system)
+                algorithms = try await PostgresAlgorithmStore(database: connection)
                 signer = URLSigner(secret: try await postgres.sharedSecret(named: "url-signing"))
                 probe = PostgresProbe(database: connection)
             } catch {
@@ -84,6 +90,7 @@ public struct DataCenter: Sendable {
         } else {
             catalog = try SQLiteCatalog(path: root.appendingPathComponent("catalog.sqlite").path)
             jobs = try SQLiteJobStore(path: root.appendingPathComponent("jobs.sqlite").path)
+            algorithms = try SQLiteAlgorithmStore(path: root.appendingPathComponent("jobs.sqlite").path)
             signer = try localSigner(in: root)
         }
         let store: any ObjectStore
@@ -101,7 +108,7 @@ public struct DataCenter: Sendable {
         } else {
             store = try filesystemStore(in: root, signer: signer)
         }
-        return DataCenter(root: root, catalog: catalog, jobs: jobs, store: store, databaseProbe: probe)
+        return DataCenter(root: root, catalog: catalog, jobs: jobs, algorithms: algorithms, store: store, databaseProbe: probe)
     }
 
     /// The store as a bucket whose objects can be listed and set aside (direct-to-bucket uploads); nil for the

@@ -11,9 +11,12 @@ public struct ReprocessRequest: Sendable, Hashable {
     public var dataLevel: DataLevel?
     public var descriptor: String?
     public var status: String
+    /// `NAME==VERSION` of the installed algorithm the request's jobs run (sdc's extension). Not kept in the request
+    /// log: the planner pins the campaign to it in the algorithm registry when it accepts the request.
+    public var algorithm: String?
 
     public init(id: Int64 = 0, receivedAt: UTCTime, requestedBy: String, startDate: FileDate, endDate: FileDate,
-                instrument: Instrument?, dataLevel: DataLevel?, descriptor: String?, status: String = "queued") {
+                instrument: Instrument?, dataLevel: DataLevel?, descriptor: String?, status: String = "queued", algorithm: String? = nil) {
         self.id = id
         self.receivedAt = receivedAt
         self.requestedBy = requestedBy
@@ -23,6 +26,7 @@ public struct ReprocessRequest: Sendable, Hashable {
         self.dataLevel = dataLevel
         self.descriptor = descriptor
         self.status = status
+        self.algorithm = algorithm
     }
 }
 

@@ -188,14 +188,18 @@ public struct ReprocessParameters: Sendable, Hashable {
     public var instrument: String?
     public var dataLevel: String?
     public var descriptor: String?
+    /// sdc's extension: `NAME==VERSION` of an installed algorithm that the reprocessed jobs run (default: the newest
+    /// installed, or the version the pipeline configuration pins).
+    public var algorithm: String?
 
     public init(startDate: String, endDate: String, instrument: String? = nil, dataLevel: String? = nil,
-                descriptor: String? = nil) {
+                descriptor: String? = nil, algorithm: String? = nil) {
         self.startDate = startDate
         self.endDate = endDate
         self.instrument = instrument
         self.dataLevel = dataLevel
         self.descriptor = descriptor
+        self.algorithm = algorithm
     }
 
     /// The validated query string, ending in `reprocessing=True`, or the `ValueError` Python raises.
@@ -215,7 +219,7 @@ public struct ReprocessParameters: Sendable, Hashable {
         try QueryValidation.check(date: startDate, name: "start date")
         try QueryValidation.check(date: endDate, name: "end date")
         var items = [QueryItem("start_date", startDate), QueryItem("end_date", endDate)]
-        for case let (name, value?) in [("instrument", instrument), ("data_level", dataLevel), ("descriptor", descriptor)] {
+        for case let (name, value?) in [("instrument", instrument), ("data_level", dataLevel), ("descriptor", descriptor), ("algorithm", algorithm)] {
             items.append(QueryItem(name, value))
         }
         items.append(QueryItem("reprocessing", "True"))

@@ -32,6 +32,9 @@ public struct ExternalCommandConfiguration: Sendable, Hashable {
     public var command: [String]
     /// Extra environment variables.
     public var environment: [String: String]
+    /// Set when the command is an entry point of an installed algorithm (`sdc algorithms install`): the worker runs
+    /// it from that algorithm's environment.
+    public var installed: InstalledAlgorithmEntry? = nil
 }
 
 /// The algorithm that makes one product, with its version and limits.
@@ -89,7 +92,14 @@ public struct AlgorithmRegistryError: Error, Sendable, Equatable, CustomStringCo
 ///     version: "1.0.40"
 ///     command: [imap_cli]
 ///     makes: [l1b norm-mago, l1b norm-magi]
+///   - product: {instrument: swapi, level: l2, descriptor: sci}
+///     name: swapi-l2
+///     algorithm: imap-processing      # installed with `sdc algorithms install`; or imap-processing==1.0.40
+///     entry_point: imap_cli
 /// ```
+///
+/// An entry with `algorithm` runs `entry_point` from that installed algorithm's environment; its job version is the
+/// environment's digest (the newest installed version's, unless the entry or a reprocess request names a version).
 ///
 /// `makes` lists every product a job makes, `<level> <descriptor>` (a `(swapi, l1, hk)` job makes `l1a hk` and
 /// `l1b hk`); it is required for external algorithms whose jobs have descriptor `all` or level `l1`, so that the
@@ -136,7 +146,7 @@ public struct AlgorithmRegistry: Sendable {
         struct Entry: Decodable {
             var product: Product
             var name: String
-            var version: String
+            var version: String?
             var major_version: Int?
             var timeout_seconds: Int?
             var max_attempts: Int?
@@ -147,6 +157,8 @@ public struct AlgorithmRegistry: Sendable {
             var epoch_offset_ns: Int64?
             var command: [String]?
             var environment: [String: String]?
+            var algorithm: String?
+            var entry_point: String?
             var makes: [String]?
         }
         var algorithms: [Entry]
@@ -174,6 +186,19 @@ public struct AlgorithmRegistry: Sendable {
                 throw AlgorithmRegistryError(message: "product \(product) is not an instrument, level and descriptor")
             }
             let kind: AlgorithmKind
+            if let algorithm = entry.algorithm {
+                guard entry.xtce == nil, entry.command == nil else {
+                    throw AlgorithmRegistryError(message: "\(product): give exactly one of `xtce`, `command` or `algorithm`")
+                }
+                let installed = try InstalledAlgorithmEntry(product: product, algorithm: algorithm, entryPoint: entry.entry_point)
+                kind = .external(ExternalCommandConfiguration(command: [installed.entryPoint], environment: entry.environment ?? [:],
+                                                              installed: installed))
+                specs.append(AlgorithmSpec(product: product, name: entry.name, version: installed.reference.description,
+                                           majorVersion: entry.major_version ?? 1, timeoutSeconds: entry.timeout_seconds ?? 3600,
+                                           maxAttempts: entry.max_attempts ?? 3, kind: kind, makes: try Self.makes(entry.makes, of: product, kind: kind)))
+                continue
+            }
+            guard let version = entry.version else { throw AlgorithmRegistryError(message: "\(product): `version` is required") }
             switch (entry.xtce, entry.command) {
             case (let xtce?, nil):
                 guard let attributes = entry.attributes else {
@@ -196,7 +221,7 @@ public struct AlgorithmRegistry: Sendable {
             default:
                 throw AlgorithmRegistryError(message: "\(product): give exactly one of `xtce` (built-in L1A) or `command` (external algorithm)")
             }
-            specs.append(AlgorithmSpec(product: product, name: entry.name, version: entry.version, majorVersion: entry.major_version ?? 1,
+            specs.append(AlgorithmSpec(product: product, name: entry.name, version: version, majorVersion: entry.major_version ?? 1,
                                        timeoutSeconds: entry.timeout_seconds ?? 3600, maxAttempts: entry.max_attempts ?? 3, kind: kind,
                                        makes: try Self.makes(entry.makes, of: product, kind: kind)))
         }
@@ -221,5 +246,4 @@ public struct AlgorithmRegistry: Sendable {
         }
         return makes
     }
-
 }

@@ -7,10 +7,13 @@ import SDCJobs
 public struct JobRunner: Executor {
     public let registry: AlgorithmRegistry
     public let environment: any WorkerEnvironment
+    /// The environments of installed algorithms on this machine (nil: only plain commands and the built-in L1A run).
+    public let algorithms: AlgorithmEnvironmentResolver?
 
-    public init(registry: AlgorithmRegistry, environment: any WorkerEnvironment) {
+    public init(registry: AlgorithmRegistry, environment: any WorkerEnvironment, algorithms: AlgorithmEnvironmentResolver? = nil) {
         self.registry = registry
         self.environment = environment
+        self.algorithms = algorithms
     }
 
     /// Runs the job's algorithm; returns the product keys and the log.
@@ -23,12 +26,14 @@ public struct JobRunner: Executor {
         try FileManager.default.createDirectory(at: workFolder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: workFolder) }
         switch spec.kind {
-        case .external(let configuration):
+        case .external(let configured):
+            // An installed algorithm runs from its environment, installed on this machine first if need be.
+            let (configuration, installLog) = try await resolvedEnvironment(configured, for: job)
             let credentials = JobCredentials(url: try await environment.apiURL(), apiKey: claimed.credential.secret)
-            let command = ExternalCommand(configuration: configuration, timeoutSeconds: spec.timeoutSeconds)
             let dependency = try await storeDependency(of: job, in: workFolder)
+            let command = ExternalCommand(configuration: configuration, timeoutSeconds: spec.timeoutSeconds)
             let outcome = try await command.run(job, dependency: dependency.name, credentials: credentials, in: workFolder)
-            let log = dependency.log + "$ \(command.arguments(for: job, dependency: dependency.name).joined(separator: " "))\n" + outcome.output
+            let log = installLog + dependency.log + "$ \(command.arguments(for: job, dependency: dependency.name).joined(separator: " "))\n" + outcome.output
             return try await conclude(job, outcome, log: log, timeoutSeconds: spec.timeoutSeconds)
         case .xtceL1A(let configuration):
             var copies: [URL] = []

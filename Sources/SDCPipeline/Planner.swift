@@ -18,6 +18,9 @@ public struct Planner: IngestListener, Service {
     public let registry: AlgorithmRegistry
     public let catalog: any FileCatalog
     public let jobs: any JobStore
+    /// The installed algorithms (`sdc algorithms install`) that algorithm entries may run; their digests are the jobs'
+    /// algorithm versions.
+    public let algorithms: (any AlgorithmStore)?
     /// How long triggers settle before planning (milliseconds).
     public var settleMilliseconds: Int64
     /// Triggers planned per round, so that a large reprocessing campaign is planned in bounded steps.
@@ -26,11 +29,13 @@ public struct Planner: IngestListener, Service {
     let logger: Logger
 
     public init(graph: DependencyGraph, registry: AlgorithmRegistry, catalog: any FileCatalog, jobs: any JobStore,
-                settleMilliseconds: Int64 = 500, clock: JobClock = .system, logger: Logger = Logger(label: "sdc.planner")) {
+                algorithms: (any AlgorithmStore)? = nil, settleMilliseconds: Int64 = 500, clock: JobClock = .system,
+                logger: Logger = Logger(label: "sdc.planner")) {
         self.graph = graph
         self.registry = registry
         self.catalog = catalog
         self.jobs = jobs
+        self.algorithms = algorithms
         self.settleMilliseconds = settleMilliseconds
         self.clock = clock
         self.logger = logger
@@ -145,6 +150,7 @@ public struct Planner: IngestListener, Service {
         guard days <= JobLimits.maximumReprocessDays else {
             throw ReprocessRefusal(description: "the range \(request.startDate) to \(request.endDate) is \(days) days; one request may cover at most \(JobLimits.maximumReprocessDays) days")
         }
+        try await pinAlgorithm(of: request)
         let products = products(reprocessedBy: request)
         var triggers: [Trigger] = []
         triggers.reserveCapacity(products.count * days)
@@ -186,8 +192,9 @@ public struct Planner: IngestListener, Service {
             }
             inputs.add(type: files.first.map(ProcessingInputCollection.groupType) ?? "science", files: files.map(\.name))
         }
+        guard let identity = try await jobIdentity(of: algorithm, for: product, date: date, campaign: campaign) else { return nil }
         let request = JobRequest(product: product, startDate: date, repointing: repointing, products: algorithm.products,
-                                 algorithm: algorithm.name, algorithmVersion: algorithm.version, majorVersion: algorithm.majorVersion,
+                                 algorithm: identity.algorithm, algorithmVersion: identity.version, majorVersion: algorithm.majorVersion,
                                  inputs: inputs, campaign: campaign, maxAttempts: algorithm.maxAttempts)
         var highest: Int?
         for made in request.products {

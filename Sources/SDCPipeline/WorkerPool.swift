@@ -23,9 +23,11 @@ public struct WorkerPool: Service {
     }
 
     /// `count` workers that run their jobs in this process (``JobRunner``).
-    public init(count: Int, jobs: any JobQueue, registry: AlgorithmRegistry, environment: any WorkerEnvironment, leaseSeconds: Int64,
-                shutdownGraceSeconds: Int64, gate: ClaimGate, logger: Logger = Logger(label: "sdc.worker")) {
-        self.init(count: count, jobs: jobs, executor: JobRunner(registry: registry, environment: environment), leaseSeconds: leaseSeconds,
+    public init(count: Int, jobs: any JobQueue, registry: AlgorithmRegistry, environment: any WorkerEnvironment,
+                algorithms: AlgorithmEnvironmentResolver? = nil, leaseSeconds: Int64, shutdownGraceSeconds: Int64, gate: ClaimGate,
+                logger: Logger = Logger(label: "sdc.worker")) {
+        self.init(count: count, jobs: jobs, executor: JobRunner(registry: registry, environment: environment, algorithms: algorithms),
+                  leaseSeconds: leaseSeconds,
                   shutdownGraceSeconds: shutdownGraceSeconds, gate: gate, logger: logger)
     }
 

@@ -34,7 +34,7 @@ enum Layout {
             <style>\(HTML(trusted: stylesheet))</style>
             </head>
             <body>
-            <header><nav><a href="/portal" class="brand">sdc</a> <a href="/portal">Search</a> <a href="/portal/dashboard">Dashboard</a> \(keysLink)</nav>
+            <header><nav><a href="/portal" class="brand">sdc</a> <a href="/portal">Search</a> <a href="/portal/dashboard">Dashboard</a> <a href="/portal/algorithms">Algorithms</a> \(keysLink)</nav>
             <div class="account">\(account)</div></header>
             <main>
             <h1>\(title)</h1>

@@ -183,8 +183,8 @@ struct APIRoutes: Sendable {
         try Authenticator.require(.write, of: caller, for: "Reprocessing")
         var values: [String: String] = [:]
         for (name, value) in request.orderedQueryParameters {
-            guard ["start_date", "end_date", "instrument", "data_level", "descriptor", "reprocessing"].contains(name) else {
-                throw APIError.badRequest("\(name) is not a valid reprocess parameter. Valid parameters are: start_date, end_date, instrument, data_level, descriptor, reprocessing", code: "InvalidParameter")
+            guard ["start_date", "end_date", "instrument", "data_level", "descriptor", "reprocessing", "algorithm"].contains(name) else {
+                throw APIError.badRequest("\(name) is not a valid reprocess parameter. Valid parameters are: start_date, end_date, instrument, data_level, descriptor, reprocessing, algorithm", code: "InvalidParameter")
             }
             values[name] = value
         }
@@ -215,7 +215,8 @@ struct APIRoutes: Sendable {
         }
         let recorded = try await catalogCall {
             try await requestLog.record(ReprocessRequest(receivedAt: .now, requestedBy: caller.name, startDate: start, endDate: end,
-                                                         instrument: instrument, dataLevel: level, descriptor: values["descriptor"]))
+                                                         instrument: instrument, dataLevel: level, descriptor: values["descriptor"],
+                                                         algorithm: values["algorithm"]))
         }
         var answer: [(String, JSONValue)] = [("message", .string("Reprocess job queued")), ("request_id", .int(Int(recorded.id)))]
         if let processing {

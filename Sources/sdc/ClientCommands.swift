@@ -234,13 +234,16 @@ struct ReprocessCommand: AsyncParsableCommand {
     @Option(help: "Descriptor of the product to reprocess (raw, burst, etc.).")
     var descriptor: String?
 
+    @Option(help: "The installed algorithm version the reprocessed jobs run, NAME==VERSION (sdc only; default: the newest installed, or the version the pipeline configuration pins).")
+    var algorithm: String?
+
     func run() async throws {
         try await connection.withClient { client throws(SDCClientError) in
             if startDate.isEmpty { throw .invalidArgument("The 'start_date' argument is required.") }
             if endDate.isEmpty { throw .invalidArgument("The 'end_date' argument is required.") }
             try await client.reprocess(ReprocessParameters(
                 startDate: startDate, endDate: endDate, instrument: instrument?.rawValue, dataLevel: dataLevel,
-                descriptor: descriptor))
+                descriptor: descriptor, algorithm: algorithm))
             StandardOutput.write("Successfully triggered reprocessing for the given parameters.\n")
         }
     }

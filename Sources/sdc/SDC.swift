@@ -7,7 +7,7 @@ struct SDC: AsyncParsableCommand {
         commandName: "sdc",
         abstract: "A science data center for space missions (IMAP-compatible).",
         subcommands: [
-            ServeCommand.self, WorkerCommand.self, RunJobCommand.self, JobsCommand.self, KeysCommand.self,
+            ServeCommand.self, WorkerCommand.self, RunJobCommand.self, JobsCommand.self, AlgorithmsCommand.self, KeysCommand.self,
             QueryCommand.self, DownloadCommand.self, UploadCommand.self, ReprocessCommand.self,
             NameCommand.self, PacketsCommand.self, CDFCommand.self,
         ]

@@ -58,16 +58,25 @@ struct PipelineOptions: ParsableArguments {
         guard slurmPartition == nil || executor == .slurm else { throw ValidationError("--slurm-partition needs --executor slurm") }
     }
 
+    @Option(help: "Where this machine keeps the environments of installed algorithms (default: <root>/algorithms; for `sdc worker --api-key`, $SDC_ALGORITHMS_DIR or ~/.cache/sdc/algorithms).")
+    var environments: String?
+
     func load() throws -> PipelineConfiguration {
         try PipelineConfiguration(folder: pipeline.map { URL(fileURLWithPath: $0) })
     }
 
+    /// The algorithm environments of this machine: `--environments`, else `fallback`.
+    func algorithmEnvironments(_ fallback: AlgorithmEnvironments) -> AlgorithmEnvironments {
+        environments.map { AlgorithmEnvironments(folder: URL(fileURLWithPath: $0)) } ?? fallback
+    }
+
     /// The executor these options choose, for workers that claim from `jobs`. Slurm's nodes run this same `sdc`
     /// executable (at the same path) with the same pipeline folder.
-    func executor(registry: AlgorithmRegistry, environment: any WorkerEnvironment, jobs: any JobQueue) -> any Executor {
+    func executor(registry: AlgorithmRegistry, environment: any WorkerEnvironment, jobs: any JobQueue,
+                  algorithms: AlgorithmEnvironmentResolver? = nil) -> any Executor {
         switch executor {
         case .inProcess:
-            return JobRunner(registry: registry, environment: environment)
+            return JobRunner(registry: registry, environment: environment, algorithms: algorithms)
         case .slurm:
             let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
             let configuration = SlurmConfiguration(partition: slurmPartition, sdcExecutable: executable,
@@ -146,7 +155,8 @@ struct ServeCommand: AsyncParsableCommand {
         let dataCenter = try await root.open(uploads: upload)
         let pipeline = try pipelineOptions.load()
         let planner = Planner(graph: pipeline.graph, registry: pipeline.registry, catalog: dataCenter.catalog, jobs: dataCenter.jobs,
-                              logger: Logger(label: "sdc.planner"))
+                              algorithms: dataCenter.algorithms, logger: Logger(label: "sdc.planner"))
+        try await pipeline.registry.recordProducts(in: dataCenter.algorithms)
 
         var configuration = ServerConfiguration()
         configuration.host = host
@@ -163,18 +173,23 @@ struct ServeCommand: AsyncParsableCommand {
         let gate = ClaimGate()
         let hooks = ProcessingHooks(jobs: dataCenter.jobs, gate: gate) { request in try await planner.reprocess(request) }
         let direct = directUploads(dataCenter, ingestor: ingestor, metrics: metrics)
+        let portal = Portal(catalog: dataCenter.catalog, jobs: dataCenter.jobs, store: dataCenter.store, keys: dataCenter.catalog,
+                            sessions: PortalSessions(store: dataCenter.catalog))
         let server = DataCenterServer(
             configuration: configuration, ingestor: ingestor, keys: dataCenter.catalog, requestLog: dataCenter.catalog,
             processing: hooks,
             extensions: direct.routes + [MetricsEndpoint(metrics: metrics, catalog: dataCenter.catalog, jobs: dataCenter.jobs),
-                         Portal(catalog: dataCenter.catalog, jobs: dataCenter.jobs, store: dataCenter.store, keys: dataCenter.catalog,
-                                sessions: PortalSessions(store: dataCenter.catalog))],
+                         portal, AlgorithmsPages(portal: portal, algorithms: dataCenter.algorithms,
+                                                 configuredProducts: pipeline.registry.productsByInstalledAlgorithm)],
             databaseProbe: dataCenter.databaseProbe, logger: logger)
         let address = ListeningAddress()
         let environment = LocalWorkerEnvironment(ingestor: ingestor) { await address.get() }
         let rootPath = root.url.path
         let host = host
-        let executor = pipelineOptions.executor(registry: pipeline.registry, environment: environment, jobs: dataCenter.jobs)
+        let algorithms = AlgorithmEnvironmentResolver(
+            environments: pipelineOptions.algorithmEnvironments(.inDataCenter(root: root.url)), store: dataCenter.algorithms)
+        let executor = pipelineOptions.executor(registry: pipeline.registry, environment: environment, jobs: dataCenter.jobs,
+                                                algorithms: algorithms)
         let workers = WorkerPool(count: max(0, workers), jobs: dataCenter.jobs, executor: executor,
                                  leaseSeconds: pipelineOptions.leaseSeconds, shutdownGraceSeconds: pipelineOptions.shutdownGraceSeconds, gate: gate)
         logger.info("pipeline", metadata: ["configuration": "\(pipeline.source.path)", "products": "\(pipeline.graph.products)",

@@ -54,19 +54,23 @@ struct WorkerCommand: AsyncParsableCommand {
         let queue: any JobQueue
         let environment: any WorkerEnvironment
         var remote: RemoteDataCenter?
+        let algorithms: AlgorithmEnvironmentResolver
         if let apiKey {
             let dataCenter = RemoteDataCenter(baseURL: url, apiKey: apiKey)
             remote = dataCenter
             queue = HTTPJobQueue(dataCenter)
             environment = RemoteWorkerEnvironment(dataCenter)
+            algorithms = AlgorithmEnvironmentResolver(environments: pipelineOptions.algorithmEnvironments(.onThisMachine), remote: dataCenter)
         } else {
             let options = try RootOption.parse(["--root", root ?? "."] + (database.map { ["--database", $0] } ?? [])
                                                + (store.map { ["--store", $0] } ?? []))
             let dataCenter = try await options.open()
             queue = dataCenter.jobs
             environment = LocalWorkerEnvironment(ingestor: dataCenter.ingestor()) { [url] in url }
+            algorithms = AlgorithmEnvironmentResolver(environments: pipelineOptions.algorithmEnvironments(.inDataCenter(root: options.url)),
+                                                      store: dataCenter.algorithms)
         }
-        let executor = pipelineOptions.executor(registry: pipeline.registry, environment: environment, jobs: queue)
+        let executor = pipelineOptions.executor(registry: pipeline.registry, environment: environment, jobs: queue, algorithms: algorithms)
         let pool = WorkerPool(count: max(1, workers), jobs: queue, executor: executor,
                               leaseSeconds: pipelineOptions.leaseSeconds, shutdownGraceSeconds: pipelineOptions.shutdownGraceSeconds,
                               gate: ClaimGate())
