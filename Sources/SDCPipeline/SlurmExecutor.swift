@@ -81,7 +81,7 @@ public struct SlurmExecutor: Executor {
                 }
             }
             try await Task.sleep(for: delay)
-            delay = min(configuration.slowestPoll, delay * 2)
+            delay = min(configuration.slowestPoll, delay * 1.5)
         }
     }
 

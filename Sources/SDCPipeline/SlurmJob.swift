@@ -122,7 +122,7 @@ public struct SlurmConfiguration: Sendable {
     public var pipelineFolder: String?
     /// A folder that exists on every node, for each job's working directory and Slurm output file.
     public var nodeFolder = "/tmp"
-    /// Slowest poll of a job's state (polls start at a quarter second and double up to this).
+    /// Slowest poll of a job's state (polls start at a quarter second and grow by half up to this).
     public var slowestPoll: Duration = .seconds(5)
 
     public init(partition: String? = nil, sdcExecutable: String, pipelineFolder: String? = nil) {

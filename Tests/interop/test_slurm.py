@@ -153,3 +153,27 @@ def test_shutdown_past_its_grace_cancels_the_slurm_job_and_hands_the_job_back(sd
     assert f"job {job_id}: queued" in shown.stdout and "attempts:  0 of 3" in shown.stdout
     log = subprocess.run([sdc_bin, "jobs", "logs", "--root", str(server.root), str(job_id)], capture_output=True, text=True).stdout
     assert "handed back" in log and "did not finish within 1 s" in log
+
+
+def test_a_worker_elsewhere_submits_through_the_job_api(sdc_bin, tmp_path):
+    """`sdc worker --api-key --executor slurm`: a process that needs nothing but the API claims the job and hands it to
+    Slurm; `sdc run-job` records the outcome through the same API."""
+    server = start_slurm_server(sdc_bin, tmp_path, "--workers", "0")
+    folder = tmp_path / "pipeline"
+    log = open(tmp_path / "worker.log", "wb")
+    worker = subprocess.Popen([sdc_bin, "worker", "--url", server.url, "--api-key", server.write_key, "--executor", "slurm",
+                               "--workers", "1", "--pipeline", str(folder), "--lease-seconds", "6"], stdout=log, stderr=log)
+    try:
+        upload(server, tmp_path, "imap_codice_l0_raw_20250101_v001.0000.pkts", b"codice packets")
+        failed = wait_for(lambda: [j for j in jobs(server, instrument="codice") if j["status"] == "FAILED"], timeout=120)
+        job = job_record(server, failed[0]["id"])
+        assert job["attempts"] == 2 and job["log"].count("calibration table is inconsistent") == 2
+        assert [r["JobState"] for r in slurm_jobs(server, job["id"])] == ["FAILED", "FAILED"]
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=60) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+        server.stop()
+    assert "job submitted to Slurm" in (tmp_path / "worker.log").read_text()
