@@ -146,11 +146,12 @@ struct ProcessingRoutes: Sendable {
         return .json(job.wire.serialized())
     }
 
-    /// Records the upload request of a job's algorithm (``JobStore/recordUpload(_:name:exists:)``); other callers are
-    /// not recorded. A refused upload still answers imap-data-access's 409 `FileAlreadyExists` (imap_cli logs
-    /// "skipping" and goes on), with a message naming the collision; the job then fails on completion, naming the file.
+    /// Records a job's upload of a product (``JobStore/recordUpload(_:name:exists:)``); other callers and other
+    /// files (the job's dependency file, stored again on a retry) are not recorded. A refused upload still answers
+    /// imap-data-access's 409 `FileAlreadyExists` (imap_cli logs "skipping" and goes on), with a message naming the
+    /// collision; the job then fails, naming the file.
     static func recordUpload(_ file: IMAPFileName, exists: Bool, by caller: Caller, jobs: (any JobStore)?) async throws {
-        guard case .job(let job, let credential) = caller, let jobs else { return }
+        guard case .job(let job, let credential) = caller, let jobs, file.fileClass == .science else { return }
         let verdict: UploadVerdict
         do { verdict = try await jobs.recordUpload(credential, name: file.name, exists: exists) } catch {
             throw APIError.internalError("The job store failed: \(error)")
