@@ -135,7 +135,7 @@ let package = Package(
         ]),
         // Timing harness for scripts/bench (not part of the data center).
         .executableTarget(name: "sdc-bench", dependencies: [
-            "SDCCore", "SDCCatalog", "SDCPackets", "SDCCDF",
+            "SDCCore", "SDCCatalog", "SDCPackets", "SDCCDF", "SDCJobs", "SDCPostgres",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),

@@ -7,6 +7,6 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sdc-bench",
         abstract: "Benchmarks for sdc's libraries (run through scripts/bench).",
-        subcommands: [PacketsBench.self, CDFBench.self, CatalogBench.self, APIBench.self, MixedBench.self]
+        subcommands: [PacketsBench.self, CDFBench.self, CatalogBench.self, APIBench.self, MixedBench.self, ScaleOutBench.self]
     )
 }

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Scale-out: /query latency on a 1,000,000-file catalog, PostgreSQL against SQLite, over HTTP to two release
+# `sdc serve` processes (one with --database), the same seeded queries sent to both in turn: instrument + level +
+# 30-day range, instrument + descriptor + range, instrument + level + descriptor + range with version=latest, and one
+# file_path. Both catalogs are filled by `sdc-bench scaleout fill` through FileCatalog.insert with the records an
+# upload makes (ScienceFileName -> IMAPFileName.parse -> CatalogRecord); PostgreSQL is then ANALYZEd, as its
+# autovacuum would after a bulk load. Prints p50/p99 per kind and PostgreSQL's p99 over SQLite's. Target: p99 < 10 ms.
+# Env: SDC_BIN, SDC_BENCH_BIN (release builds), BENCH_FILES (default 1000000), BENCH_QUERIES (per kind, default 500).
+set -euo pipefail
+source scripts/lib/provision.sh
+source scripts/lib/postgres.sh
+source scripts/lib/bench.sh
+files=${BENCH_FILES:-1000000}
+queries=${BENCH_QUERIES:-500}
+work=$(mktemp -d /tmp/sdc-bench-scaleout-query.XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+start_postgres
+
+echo "-- fill: $files science files in each catalog (FileCatalog.insert)"
+"$SDC_BENCH_BIN" scaleout fill --root "$work/sqlite/root" --files "$files"
+"$SDC_BENCH_BIN" scaleout fill --database "$SDC_TEST_DATABASE_URL" --files "$files"
+psql -q "$SDC_TEST_DATABASE_URL" -c "ANALYZE"
+
+start_bench_server "$work/sqlite" --workers 0
+pids+=("$server_pid") sqlite="sqlite=$url=$key"
+SDC_DATABASE_URL=$SDC_TEST_DATABASE_URL start_bench_server "$work/postgres" --workers 0
+pids+=("$server_pid") postgres="postgres=$url=$key"
+
+echo "-- HTTP /query: $queries timed queries of each kind on each server, alternating (after 50 untimed)"
+"$SDC_BENCH_BIN" scaleout queries --target "$sqlite" --target "$postgres" --files "$files" --queries "$queries"

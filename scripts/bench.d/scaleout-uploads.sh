@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Scale-out: small uploads per second (4-64 KiB, the two-step GET /upload + PUT of imap-data-access) with one replica
+# against two replicas behind a round-robin client, both on one PostgreSQL database and one moto bucket
+# (--store s3://...), the same BENCH_CLIENTS (default 16) clients in all, BENCH_SECONDS (default 15) per run. The two
+# set-ups alternate, twice each, so that a change in the machine's load hits both; prints each run, the means and
+# two replicas over one.
+# Env: SDC_BIN, SDC_BENCH_BIN (release builds).
+set -euo pipefail
+source scripts/lib/provision.sh
+source scripts/lib/postgres.sh
+source scripts/lib/moto.sh
+source scripts/lib/bench.sh
+clients=${BENCH_CLIENTS:-16}
+seconds=${BENCH_SECONDS:-15}
+work=$(mktemp -d /tmp/sdc-bench-scaleout-uploads.XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+start_postgres
+start_moto
+curl -sf -X PUT -o /dev/null "$SDC_TEST_S3_ENDPOINT/sdc-bench-uploads"
+export SDC_DATABASE_URL=$SDC_TEST_DATABASE_URL AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench
+export SDC_STORE_URL="s3://sdc-bench-uploads/archive?endpoint=$SDC_TEST_S3_ENDPOINT&region=us-east-1"
+
+start_bench_server "$work/a" --workers 0
+pids+=("$server_pid") first=$url
+start_bench_server "$work/b" --workers 0
+pids+=("$server_pid") second=$url
+
+echo "-- $clients clients, ${seconds} s per run: one replica, then two (round robin), twice"
+results=()
+for _ in 1 2; do
+  for urls in "--url $first" "--url $first --url $second"; do
+    # shellcheck disable=SC2086  # two words per URL
+    result=$("$SDC_BENCH_BIN" scaleout uploads $urls --api-key "$key" --clients "$clients" --seconds "$seconds")
+    echo "$result"
+    results+=("$result")
+  done
+done
+python3 - "${results[@]}" <<'PY'
+import json, sys
+runs = [json.loads(line) for line in sys.argv[1:]]
+mean = lambda n: sum(r["files_per_s"] for r in runs if r["replicas"] == n) / sum(1 for r in runs if r["replicas"] == n)
+one, two = mean(1), mean(2)
+print(json.dumps({"one_replica_files_per_s": round(one, 1), "two_replicas_files_per_s": round(two, 1), "two_over_one": round(two / one, 2)}))
+PY
