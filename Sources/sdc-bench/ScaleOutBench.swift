@@ -75,7 +75,9 @@ struct SyntheticCatalog: Sequence, IteratorProtocol {
 }
 
 /// `sdc-bench scaleout fill`: fills an empty catalog, SQLite (`--root`) or PostgreSQL (`--database`), through
-/// ``FileCatalog/insert(_:)`` with the records of ``SyntheticCatalog``.
+/// ``FileCatalog/insert(_:)`` with the records of ``SyntheticCatalog``. With `--copy` it instead prints, for `psql`, the
+/// same rows as `COPY ... FROM STDIN` blocks: the columns and values of the catalog's own `INSERT`
+/// (``CatalogSchema/insertion(_:)``), so the rows are those an insert would write, about 30 times faster.
 struct ScaleOutFill: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "fill", abstract: "Fill an empty SQLite or PostgreSQL catalog with synthetic science files.")
 
@@ -94,7 +96,14 @@ struct ScaleOutFill: AsyncParsableCommand {
     @Option(help: "Insert transactions in flight at once (PostgreSQL; SQLite has one writer).")
     var concurrency = 4
 
+    @Flag(help: "Print the rows as a psql script of COPY blocks instead of inserting them (run `fill --database URL --files 0` first to create the tables).")
+    var copy = false
+
     func run() async throws {
+        if copy {
+            printCopyScript()
+            return
+        }
         let start = ContinuousClock.now
         if let database {
             let connection = try await PostgresDatabase.connect(url: database)
@@ -112,6 +121,50 @@ struct ScaleOutFill: AsyncParsableCommand {
         }
         let seconds = milliseconds(ContinuousClock.now - start) / 1000
         print(#"{"backend": "\#(database == nil ? "sqlite" : "postgres")", "files": \#(files), "fill_s": \#(String(format: "%.1f", seconds)), "files_per_s": \#(Int(Double(files) / seconds))}"#)
+    }
+
+    private func printCopyScript() {
+        var output = ""
+        var header = ""
+        func flush() {
+            FileHandle.standardOutput.write(Data(output.utf8))
+            output.removeAll(keepingCapacity: true)
+        }
+        for record in SyntheticCatalog(files: files) {
+            let insertion = CatalogSchema.insertion(record)
+            // "INSERT INTO table (columns) VALUES (...)" -> "COPY table (columns) FROM STDIN;"
+            let copy = "COPY " + insertion.sql.dropFirst("INSERT INTO ".count).prefix { $0 != ")" } + ") FROM STDIN;\n"
+            if copy != header {
+                if !header.isEmpty { output += "\\.\n" }
+                output += copy
+                header = copy
+            }
+            output += insertion.values.map(Self.copyText).joined(separator: "\t") + "\n"
+            if output.utf8.count > 1 << 20 { flush() }
+        }
+        if !header.isEmpty { output += "\\.\n" }
+        flush()
+    }
+
+    /// A value in COPY's text format.
+    private static func copyText(_ value: SQLValue) -> String {
+        switch value {
+        case .null: return "\\N"
+        case .integer(let number): return String(number)
+        case .boolean(let flag): return flag ? "t" : "f"
+        case .text(let text):
+            var escaped = ""
+            for character in text.unicodeScalars {
+                switch character {
+                case "\\": escaped += "\\\\"
+                case "\t": escaped += "\\t"
+                case "\n": escaped += "\\n"
+                case "\r": escaped += "\\r"
+                default: escaped.unicodeScalars.append(character)
+                }
+            }
+            return escaped
+        }
     }
 
     private func fill(_ catalog: some FileCatalog, concurrency: Int) async throws {

@@ -23,6 +23,7 @@ curl -sf -X PUT -o /dev/null "$SDC_TEST_S3_ENDPOINT/sdc-bench-download"
 export SDC_DATABASE_URL=$SDC_TEST_DATABASE_URL AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench
 export SDC_STORE_URL="s3://sdc-bench-download/archive?endpoint=$SDC_TEST_S3_ENDPOINT&region=us-east-1"
 
+mkdir -p "$work/stream" "$work/redirect"
 start_bench_server "$work/stream" --workers 0 --download stream
 pids+=("$server_pid") stream=$url
 start_bench_server "$work/redirect" --workers 0 --download redirect

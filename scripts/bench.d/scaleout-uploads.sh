@@ -25,6 +25,7 @@ curl -sf -X PUT -o /dev/null "$SDC_TEST_S3_ENDPOINT/sdc-bench-uploads"
 export SDC_DATABASE_URL=$SDC_TEST_DATABASE_URL AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench
 export SDC_STORE_URL="s3://sdc-bench-uploads/archive?endpoint=$SDC_TEST_S3_ENDPOINT&region=us-east-1"
 
+mkdir -p "$work/a" "$work/b"
 start_bench_server "$work/a" --workers 0
 pids+=("$server_pid") first=$url
 start_bench_server "$work/b" --workers 0
