@@ -178,6 +178,14 @@ def test_a_spec_that_does_not_install_registers_nothing_and_says_why(sdc_bin, tm
     assert leftovers == [] and list((root / "algorithms" / ".building").iterdir()) == []
 
 
+def test_a_pinned_pypi_requirement_installs_under_its_own_version(sdc_bin, tmp_path):
+    root = tmp_path / "root"
+    result = sdc(sdc_bin, "algorithms", "install", "--root", str(root), "six", "six==1.16.0")
+    assert "installed six==1.16.0" in result.stdout and "entry points: (none)" in result.stdout
+    shown = sdc(sdc_bin, "algorithms", "show", "--root", str(root), "six").stdout
+    assert "spec:         six==1.16.0" in shown and "  six==1.16.0" in shown.split("pip freeze:")[1]
+
+
 WHEELHOUSE = REPO / ".cache" / "wheelhouse" / "imap-processing-1.0.40"
 
 
