@@ -136,7 +136,7 @@ public struct SlurmConfiguration: Sendable {
 /// and the variables added to `sbatch`'s environment. The script runs `sdc run-job` with the job's description on
 /// standard input; the API's URL and the job's credential travel in the environment (`--export` names them, so their
 /// values never appear on a command line), and nothing else of the submitting process's environment goes along except
-/// `PATH`.
+/// `PATH` and, when set, `SDC_ALGORITHMS_DIR` (where the nodes keep installed algorithms' environments).
 public struct SlurmBatchJob: Sendable, Equatable {
     public var arguments: [String]
     public var script: String
@@ -155,7 +155,7 @@ public struct SlurmBatchJob: Sendable, Equatable {
         arguments = ["--parsable", "--job-name=sdc-\(job.id)-\(job.product.source)-\(job.product.dataType)",
                      "--ntasks=1", "--cpus-per-task=1", "--no-requeue", "--time=\(minutes)",
                      "--chdir=\(configuration.nodeFolder)", "--output=\(Self.outputPath(jobID: job.id, slurmJobID: "%j", in: configuration.nodeFolder))",
-                     "--export=PATH,\(Self.urlVariable),\(Self.credentialVariable)"]
+                     "--export=PATH,SDC_ALGORITHMS_DIR,\(Self.urlVariable),\(Self.credentialVariable)"]
         if let partition = configuration.partition { arguments.append("--partition=\(partition)") }
         var command = [configuration.sdcExecutable, "run-job", "--lease-seconds", String(leaseSeconds)]
         if let folder = configuration.pipelineFolder { command += ["--pipeline", folder] }

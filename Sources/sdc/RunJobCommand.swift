@@ -12,7 +12,8 @@ struct RunJobCommand: AsyncParsableCommand {
         discussion: """
             Reads the job (its JSON, as the job API answers it) on standard input, the API's URL from $SDC_API_URL and \
             the job's credential from $SDC_JOB_CREDENTIAL (never from the command line, where `ps` would show it). \
-            It runs the job's algorithm as `sdc worker` would, with inputs and products through the API, prints the \
+            It runs the job's algorithm as `sdc worker --api-key` would (an installed algorithm from this node's \
+            environments, $SDC_ALGORITHMS_DIR or ~/.cache/sdc/algorithms), with inputs and products through the API, prints the \
             job's log, and records the outcome (succeeded, or a failed attempt) with the job's credential. The claiming \
             process keeps the lease; this one renews it too while the job runs, so it stops the algorithm if the lease \
             is lost. Exits 0 when the job succeeded.
@@ -57,7 +58,9 @@ struct RunJobCommand: AsyncParsableCommand {
         }
         let registry = try PipelineConfiguration(folder: pipeline.map { URL(fileURLWithPath: $0) }).registry
         let remote = RemoteDataCenter(baseURL: url, apiKey: credential.secret)
-        let runner = EchoingExecutor(runner: JobRunner(registry: registry, environment: RemoteWorkerEnvironment(remote)))
+        // Installed algorithms run from this node's environments, built on first use from the data center's registry.
+        let algorithms = AlgorithmEnvironmentResolver(environments: .onThisMachine, remote: remote)
+        let runner = EchoingExecutor(runner: JobRunner(registry: registry, environment: RemoteWorkerEnvironment(remote), algorithms: algorithms))
         let name = environment["SLURM_JOB_ID"].map { "slurm-\($0)" } ?? "run-job-\(getpid())"
         let worker = Worker(id: name, jobs: HTTPJobQueue(remote), executor: runner, leaseSeconds: leaseSeconds)
         let finished: Job?

@@ -23,7 +23,7 @@ struct SlurmTests {
         #expect(batch.arguments == [
             "--parsable", "--job-name=sdc-\(id)-hit-l1a", "--ntasks=1", "--cpus-per-task=1", "--no-requeue", "--time=11",
             "--chdir=/scratch", "--output=/scratch/sdc-job-\(id)-slurm-%j.out",
-            "--export=PATH,SDC_API_URL,SDC_JOB_CREDENTIAL", "--partition=science",
+            "--export=PATH,SDC_ALGORITHMS_DIR,SDC_API_URL,SDC_JOB_CREDENTIAL", "--partition=science",
         ])
         #expect(batch.timeLimitSeconds == 660)
         #expect(batch.environment == ["SDC_API_URL": "http://sdc.example:8080", "SDC_JOB_CREDENTIAL": claimed.credential.secret])

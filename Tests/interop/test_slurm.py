@@ -177,3 +177,32 @@ def test_a_worker_elsewhere_submits_through_the_job_api(sdc_bin, tmp_path):
             worker.wait()
         server.stop()
     assert "job submitted to Slurm" in (tmp_path / "worker.log").read_text()
+
+
+def test_an_installed_algorithm_is_installed_on_the_node_and_runs_there(sdc_bin, tmp_path):
+    """An algorithm installed with `sdc algorithms install` runs on the Slurm node from an environment the node builds
+    itself (in $SDC_ALGORITHMS_DIR, which the Slurm job inherits from the submitting process) from the registry."""
+    from test_algorithms import ENTRY, install, product_text, tiny_package
+
+    folder = write_pipeline(tmp_path / "pipeline", "\nswapi, l1a, sci, swapi, l1b, sci, HARD, DOWNSTREAM\n", ENTRY)
+    node_environments = tmp_path / "node-environments"
+    known = all_slurm_jobs()
+    os.environ["SDC_ALGORITHMS_DIR"] = str(node_environments)
+    try:
+        server = SDCServer(sdc_bin, tmp_path / "root", extra_args=["--pipeline", str(folder), "--executor", "slurm", "--workers", "1"])
+    finally:
+        del os.environ["SDC_ALGORITHMS_DIR"]
+    server.first_slurm_job = int(known[-1]["JobId"]) if known else 0
+    try:
+        digest, _ = install(server, "tiny", tiny_package(tmp_path, "0.1.0"))
+        upload(server, tmp_path, "imap_swapi_l1a_sci_20250101_v001.0000.cdf", b"level 1a science")
+        done = wait_for(lambda: [j for j in jobs(server, instrument="swapi", data_level="l1b") if j["status"] in ("SUCCEEDED", "FAILED")],
+                        timeout=180)[0]
+        job = job_record(server, done["id"])
+        assert job["status"] == "SUCCEEDED", job["log"]
+        node_environment = node_environments / digest.removeprefix("sha256:")
+        assert product_text(server, job["outputs"][0]) == f"made by tiny 0.1.0 in {node_environment}\n"
+        assert "[sdc] installing tiny==0.1.0 on this machine" in job["log"]
+        assert [r["JobState"] for r in slurm_jobs(server, job["id"])] == ["COMPLETED"]
+    finally:
+        server.stop()
