@@ -10,15 +10,15 @@ import Glibc
 ///
 /// `StreamLogHandler` formats the time with `localtime` and `strftime` for every line (glibc's `localtime` checks the
 /// time zone file each time) and writes through stdio's lock and flush; at one line per request that was about 5% of
-/// the server's CPU time. This handler formats the time once per second and builds each line in one string.
+/// the server's CPU time. This handler formats the time once per second, formats metadata only for lines it writes,
+/// and builds each line in one string.
 public struct StandardErrorLogHandler: LogHandler {
     public var logLevel: Logger.Level = .info
     public var metadataProvider: Logger.MetadataProvider?
-    public var metadata = Logger.Metadata() {
-        didSet { prettyMetadata = Self.prettify(metadata) }
-    }
+    /// Formatted only when a line is written: Hummingbird and the authentication middleware set metadata on every
+    /// request's logger, and most requests write no line through it.
+    public var metadata = Logger.Metadata()
 
-    private var prettyMetadata: String?
     private let label: String
     private let fileDescriptor: Int32
 
@@ -36,22 +36,17 @@ public struct StandardErrorLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        let pretty: String?
-        let provided = metadataProvider?.get() ?? [:]
-        if provided.isEmpty && (event.metadata ?? [:]).isEmpty && event.error == nil {
-            pretty = prettyMetadata
-        } else {
-            var merged = metadata
-            merged.merge(provided) { _, provided in provided }
-            if let explicit = event.metadata { merged.merge(explicit) { _, explicit in explicit } }
-            if let error = event.error {
-                merged["error.message"] = "\(error)"
-                merged["error.type"] = "\(String(reflecting: type(of: error)))"
-            }
-            pretty = Self.prettify(merged)
+        var merged = metadata
+        if let provided = metadataProvider?.get(), !provided.isEmpty { merged.merge(provided) { _, provided in provided } }
+        if let explicit = event.metadata, !explicit.isEmpty { merged.merge(explicit) { _, explicit in explicit } }
+        if let error = event.error {
+            merged["error.message"] = "\(error)"
+            merged["error.type"] = "\(String(reflecting: type(of: error)))"
         }
+        let pretty = Self.prettify(merged)
+        let message = event.message.description
         var line = LogClock.timestamp()
-        line.reserveCapacity(line.utf8.count + 64 + (pretty?.utf8.count ?? 0) + event.message.description.utf8.count)
+        line.reserveCapacity(line.utf8.count + 64 + (pretty?.utf8.count ?? 0) + message.utf8.count)
         line += " "
         line += event.level.rawValue
         if !label.isEmpty {
@@ -66,10 +61,9 @@ public struct StandardErrorLogHandler: LogHandler {
         line += " ["
         line += event.source
         line += "] "
-        line += event.message.description
+        line += message
         line += "\n"
-        var bytes = line
-        bytes.withUTF8 { Self.writeAll($0, to: fileDescriptor) }
+        line.withUTF8 { Self.writeAll($0, to: fileDescriptor) }
     }
 
     /// `key=value` pairs sorted by key, separated by spaces, as `StreamLogHandler` writes them; nil when empty.
