@@ -83,7 +83,7 @@ public struct DataCenter: Sendable {
                 jobs = try await PostgresJobStore(database: connection, clock: .system)
                 algorithms = try await PostgresAlgorithmStore(database: connection)
                 signer = URLSigner(secret: try await postgres.sharedSecret(named: "url-signing"))
-                probe = PostgresProbe(database: connection)
+                probe = connection.probe
             } catch {
                 throw OpeningError(description: "the database cannot be used: \(error)")
             }

@@ -68,10 +68,13 @@ public final class PostgresDatabase: Sendable {
     let client: PostgresClient
     private let runner: Task<Void, Never>
     private let logger: Logger
+    /// Whether the server answers, asked on a connection of its own (see ``PostgresProbe``).
+    public let probe: PostgresProbe
 
     private init(location: PostgresLocation, logger: Logger) {
         self.location = location
         self.logger = logger
+        probe = PostgresProbe(location: location)
         var configuration = PostgresClient.Configuration(
             host: location.host, port: location.port, username: location.username, password: location.password,
             database: location.database, tls: .disable)
@@ -161,18 +164,19 @@ public final class PostgresDatabase: Sendable {
         try await withConnection { [logger] connection in try await Self.rows(query, on: connection, logger: logger) }
     }
 
-    /// How long a statement waits for a connection from the pool. While the server is away the pool keeps trying to
-    /// connect and a request would wait for as long; past this it fails with ``PostgresDatabaseError/unreachable(_:reason:)``
-    /// instead, so that callers answer at once (the server answers `503`). Statements that have their connection are
-    /// never cut short.
-    static let connectionWait = Duration.seconds(5)
+    /// How often a statement waiting for a pooled connection checks that the server answers. While the server is away
+    /// the pool keeps trying to connect and a request would wait for as long; a statement whose server does not answer
+    /// such a check fails with ``PostgresDatabaseError/unreachable(_:reason:)`` instead, so that callers answer at once
+    /// (the server answers `503`). A busy pool (every connection in use) is waited for; statements that have their
+    /// connection are never cut short.
+    static let connectionCheckInterval = Duration.seconds(3)
 
     /// Set once a statement has its connection.
     private final class LeaseFlag: Sendable {
         let value = Atomic<Bool>(false)
     }
 
-    /// Runs `body` on a pooled connection, waiting at most ``connectionWait`` for one.
+    /// Runs `body` on a pooled connection, waiting for one while the server answers (see ``connectionCheckInterval``).
     func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let leased = LeaseFlag()
         return try await withThrowingTaskGroup(of: T?.self) { group in
@@ -182,12 +186,12 @@ public final class PostgresDatabase: Sendable {
                     return try await body(connection)
                 }
             }
-            group.addTask { [location] in
-                try await Task.sleep(for: Self.connectionWait)
-                guard leased.value.load(ordering: .relaxed) else {
-                    throw PostgresDatabaseError.unreachable(location, reason: "no connection within \(Self.connectionWait)")
+            group.addTask { [location, probe] in
+                while true {
+                    try await Task.sleep(for: Self.connectionCheckInterval)
+                    if leased.value.load(ordering: .relaxed) { return nil }
+                    if let reason = await probe.unreachableReason() { throw PostgresDatabaseError.unreachable(location, reason: reason) }
                 }
-                return nil
             }
             defer { group.cancelAll() }
             while let next = try await group.next() {

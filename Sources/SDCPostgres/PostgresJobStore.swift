@@ -312,7 +312,7 @@ public final class PostgresJobStore: JobStore {
     public func expireLostJobs() async throws(JobStoreError) -> [Job] {
         try await jobs(SQLQuery("""
             UPDATE jobs SET status = 'failed', finished_at = ?, error = ?, credential_sha256 = NULL,
-                log = log || chr(10) || '[sdc] worker ' || COALESCE(worker_id, '?') || ' lost its lease; no attempts left' || chr(10)
+                log = log || chr(10) || '[sdc] worker ' || COALESCE(worker_id, 'unknown') || ' lost its lease; no attempts left' || chr(10)
             WHERE status = 'running' AND lease_expires_at < ? AND attempts >= max_attempts
             RETURNING *
             """, [.integer(now), .text("the worker stopped responding (lease expired) on the last attempt"), .integer(now)]))

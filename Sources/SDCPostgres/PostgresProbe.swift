@@ -14,10 +14,6 @@ public final class PostgresProbe: BackendProbe {
     /// How long a check may take to connect.
     static let connectTimeout = TimeAmount.seconds(2)
 
-    public convenience init(database: PostgresDatabase) {
-        self.init(location: database.location)
-    }
-
     /// A probe of the database at `location`.
     public init(location: PostgresLocation) {
         self.location = location

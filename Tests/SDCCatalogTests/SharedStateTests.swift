@@ -79,7 +79,7 @@ struct SharedStateTests {
         let url = try #require(TestBackend.databaseURL)
         let database = try await PostgresDatabase.scratch(from: url)
         defer { Task { try? await database.dropScratch() } }
-        #expect(await PostgresProbe(database: database).unreachableReason() == nil)
+        #expect(await database.probe.unreachableReason() == nil)
         var elsewhere = database.location
         elsewhere.port = 1
         let reason = try #require(await PostgresProbe(location: elsewhere).unreachableReason())
