@@ -8,19 +8,32 @@ import SDCJobs
 import SDCServer
 import Synchronization
 
-/// The data center's Prometheus metrics (names under `sdc_`), kept in a registry of their own.
+/// The data center's Prometheus metrics (names under `sdc_`), in two registries of their own.
 ///
-/// Request and ingest metrics are counted as they happen; job, queue and catalog gauges are read from the databases
-/// when `/metrics` is scraped, so they are right whichever process (server or remote worker) changed them.
+/// This process's metrics (requests, ingests) are counted as they happen and carry an `instance` label naming the
+/// process. The job, queue and catalog gauges are read from the shared database when `/metrics` is scraped, so they
+/// are right whichever process changed them; with several replicas they are exported by one replica at a time (the
+/// holder of the `metrics` lease, see ``MetricsEndpoint``), so that summing a metric over replicas counts them once.
 public final class ServerMetrics: Sendable {
+    /// This process's metrics; give every one ``processLabels(_:)``.
     public let registry = PrometheusCollectorRegistry()
+    /// The metrics read from the shared database.
+    let clusterRegistry = PrometheusCollectorRegistry()
+    /// The `instance` label of this process's metrics.
+    public let instance: String
     private let requestDuration: [Duration] = [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
                                                .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5)]
     private let jobDurationBuckets: [Double] = [0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600]
     /// Finished jobs whose duration was already observed, with their finish time (pruned an hour behind the newest).
     private let observedJobs = Mutex<[Int64: Int64]>([:])
 
-    public init() {}
+    /// Metrics of the process named `instance` (by default `host/pid`; `sdc serve` uses `host:port`).
+    public init(instance: String = ProcessIdentity.current.description) {
+        self.instance = instance
+    }
+
+    /// `labels` and this process's `instance`.
+    public func processLabels(_ labels: [(String, String)] = []) -> [(String, String)] { labels + [("instance", instance)] }
 
     private func descriptor(_ subsystem: String, _ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
         MetricNameDescriptor(namespace: "sdc", subsystem: subsystem, metricName: name, unitName: unit, helpText: help)
@@ -57,10 +70,10 @@ public final class ServerMetrics: Sendable {
 
     private func metrics(for kind: RequestKind) -> RequestMetrics {
         if let known = requestMetrics.withLock({ $0[kind] }) { return known }
-        let routeLabel = [("route", kind.route)]
+        let routeLabel = processLabels([("route", kind.route)])
         let made = RequestMetrics(
             requests: registry.makeCounter(descriptor: descriptor("http", "requests", "total", "HTTP requests by route, method and status."),
-                                           labels: [("route", kind.route), ("method", kind.method), ("status", String(kind.status))]),
+                                           labels: processLabels([("route", kind.route), ("method", kind.method), ("status", String(kind.status))])),
             duration: registry.makeDurationHistogram(descriptor: descriptor("http", "request_duration", "seconds", "HTTP request latency by route."),
                                                      labels: routeLabel, buckets: requestDuration),
             bytesIn: registry.makeCounter(descriptor: descriptor("http", "request", "bytes_total", "Request body bytes received, by route."),
@@ -77,20 +90,20 @@ public final class ServerMetrics: Sendable {
         let instrument = record.file.instrument?.rawValue ?? "none"
         let level = record.file.science?.dataLevel.rawValue ?? "none"
         registry.makeCounter(descriptor: descriptor("ingest", "files", "total", "Files ingested by instrument and level."),
-                             labels: [("instrument", instrument), ("level", level), ("class", record.file.fileClass.rawValue)]).increment()
+                             labels: processLabels([("instrument", instrument), ("level", level), ("class", record.file.fileClass.rawValue)])).increment()
     }
 
     /// Reads the job, queue and catalog gauges and observes the durations of newly finished jobs.
     func refresh(catalog: any FileCatalog, jobs: any JobStore) async throws {
         let counts = try await jobs.countsByStatus()
         for status in JobStatus.allCases {
-            registry.makeGauge(descriptor: descriptor("pipeline", "jobs", "", "Processing jobs by state."),
+            clusterRegistry.makeGauge(descriptor: descriptor("pipeline", "jobs", "", "Processing jobs by state."),
                                labels: [("state", status.rawValue)]).set(Double(counts[status] ?? 0))
         }
-        registry.makeGauge(descriptor: descriptor("pipeline", "queue", "depth", "Jobs queued and waiting for a worker."))
+        clusterRegistry.makeGauge(descriptor: descriptor("pipeline", "queue", "depth", "Jobs queued and waiting for a worker."))
             .set(Double(counts[.queued] ?? 0))
         for (fileClass, count) in try await catalog.counts() {
-            registry.makeGauge(descriptor: descriptor("catalog", "files", "", "Cataloged files by class."),
+            clusterRegistry.makeGauge(descriptor: descriptor("catalog", "files", "", "Cataloged files by class."),
                                labels: [("class", fileClass.rawValue)]).set(Double(count))
         }
         var finished: [Job] = []
@@ -99,7 +112,7 @@ public final class ServerMetrics: Sendable {
         }
         for job in newlyFinished(finished) {
             guard let seconds = JobPage.duration(job) else { continue }
-            registry.makeValueHistogram(
+            clusterRegistry.makeValueHistogram(
                 descriptor: descriptor("pipeline", "job_duration", "seconds", "Duration of the last attempt of finished jobs."),
                 labels: [("instrument", job.product.source), ("level", job.product.dataType), ("status", job.status.rawValue)],
                 buckets: jobDurationBuckets
@@ -123,8 +136,10 @@ public final class ServerMetrics: Sendable {
         }
     }
 
-    /// The registry in Prometheus text format.
-    func exposition() -> [UInt8] { registry.emitToBuffer() }
+    /// The metrics in Prometheus text format: this process's, and with `cluster` those read from the database.
+    func exposition(cluster: Bool = true) -> [UInt8] {
+        cluster ? registry.emitToBuffer() + clusterRegistry.emitToBuffer() : registry.emitToBuffer()
+    }
 }
 
 /// Counts requests, latency and bytes for every route registered after it.
@@ -162,15 +177,23 @@ public struct IngestMetricsListener: IngestListener {
 }
 
 /// `/metrics` (Prometheus text format) and the request metrics middleware.
+///
+/// Each scrape renews this process's hold on the `metrics` lease (``LeaseStore``); only its holder reads and exports
+/// the gauges computed from the shared database, and another replica takes them over within ``leaseSeconds`` of the
+/// holder's last scrape when it stops.
 public struct MetricsEndpoint: ServerExtension {
     let metrics: ServerMetrics
     let catalog: any FileCatalog
     let jobs: any JobStore
+    let leases: any LeaseStore
+    /// How long a scrape keeps this process the exporter of the database's gauges.
+    static var leaseSeconds: Int64 { 60 }
 
-    public init(metrics: ServerMetrics, catalog: any FileCatalog, jobs: any JobStore) {
+    public init(metrics: ServerMetrics, catalog: any FileCatalog, jobs: any JobStore, leases: any LeaseStore) {
         self.metrics = metrics
         self.catalog = catalog
         self.jobs = jobs
+        self.leases = leases
     }
 
     public func addMiddleware(to router: Router<SDCRequestContext>) {
@@ -178,11 +201,13 @@ public struct MetricsEndpoint: ServerExtension {
     }
 
     public func addRoutes(to router: Router<SDCRequestContext>) {
-        let (metrics, catalog, jobs) = (metrics, catalog, jobs)
+        let (metrics, catalog, jobs, leases) = (metrics, catalog, jobs, leases)
+        let holder = ProcessIdentity.current.description
         router.get("metrics") { _, _ in
-            try await metrics.refresh(catalog: catalog, jobs: jobs)
+            let exportsCluster = try await leases.holdLease("metrics", holder: holder, seconds: Self.leaseSeconds, now: .now)
+            if exportsCluster { try await metrics.refresh(catalog: catalog, jobs: jobs) }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
+                            body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition(cluster: exportsCluster))))
         }
     }
 }

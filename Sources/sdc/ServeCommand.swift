@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import SDCAssembly
+import SDCCore
 import SDCIngest
 import SDCJobs
 import SDCPipeline
@@ -136,6 +137,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
+    @Option(help: "This replica's name in the `instance` label of /metrics (default: HOST:PORT, or HOST/PID with --port 0).")
+    var instance: String?
+
     @Option(help: "How /upload lets clients send bytes: relay (through this server) or direct (a presigned PUT to the S3 bucket; needs --store s3://...).")
     var upload: UploadMode = .relay
 
@@ -166,7 +170,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.publicURL = publicURL
         configuration.maximumUploadSize = maxUploadSize
         configuration.maximumConcurrentRequests = maxConcurrentRequests
-        let metrics = ServerMetrics()
+        let metrics = ServerMetrics(instance: instance ?? (port == 0 ? ProcessIdentity.current.description : "\(ProcessIdentity.current.host):\(port)"))
         let ingestor = dataCenter.ingestor(listeners: [planner, IngestMetricsListener(metrics: metrics)], logger: logger)
         // Recovered uploads go through the planner too, so that a file stored just before a crash is still processed.
         _ = try await dataCenter.recover(through: ingestor, logger: logger)
@@ -178,7 +182,8 @@ struct ServeCommand: AsyncParsableCommand {
         let server = DataCenterServer(
             configuration: configuration, ingestor: ingestor, keys: dataCenter.catalog, requestLog: dataCenter.catalog,
             processing: hooks,
-            extensions: direct.routes + [MetricsEndpoint(metrics: metrics, catalog: dataCenter.catalog, jobs: dataCenter.jobs),
+            extensions: direct.routes + [MetricsEndpoint(metrics: metrics, catalog: dataCenter.catalog, jobs: dataCenter.jobs,
+                                                                 leases: dataCenter.catalog),
                          portal, AlgorithmsPages(portal: portal, algorithms: dataCenter.algorithms,
                                                  configuredProducts: pipeline.registry.productsByInstalledAlgorithm)],
             databaseProbe: dataCenter.databaseProbe, logger: logger)
@@ -229,7 +234,7 @@ extension ServeCommand {
         -> (routes: [any ServerExtension], services: [ServiceGroupConfiguration.ServiceConfiguration]) {
         guard upload == .direct, let bucket = dataCenter.bucket else { return ([], []) }
         let ingest = BucketIngest(ingestor: ingestor, bucket: bucket, logger: Logger(label: "sdc.bucket")) { outcome in
-            metrics.registry.makeCounter(name: "sdc_bucket_objects_total", labels: [("outcome", outcome.label)],
+            metrics.registry.makeCounter(name: "sdc_bucket_objects_total", labels: metrics.processLabels([("outcome", outcome.label)]),
                                          help: "Objects of direct-to-bucket uploads by what ingest decided.").increment()
         }
         let reconciler = BucketReconciler(ingest: ingest, interval: .seconds(reconcileSeconds))

@@ -132,7 +132,7 @@ extension PortalFixture {
         let metrics = ServerMetrics()
         metrics.requestFinished(route: "/x", method: "GET", status: 200, duration: .zero, bytesIn: -5, bytesOut: Int.min)
         let text = String(decoding: metrics.exposition(), as: UTF8.self)
-        #expect(text.contains(#"sdc_http_request_bytes_total{route="/x"} 0"#))
-        #expect(text.contains(#"sdc_http_response_bytes_total{route="/x"} 0"#))
+        #expect(text.contains(#"sdc_http_request_bytes_total{route="/x",instance="\#(metrics.instance)"} 0"#))
+        #expect(text.contains(#"sdc_http_response_bytes_total{route="/x",instance="\#(metrics.instance)"} 0"#))
     }
 }

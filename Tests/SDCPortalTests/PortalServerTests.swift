@@ -16,7 +16,7 @@ import Testing
 struct PortalFixture {
     let root: URL
     let dataCenter: DataCenter
-    let metrics = ServerMetrics()
+    let metrics = ServerMetrics(instance: "portal-test")
     let readKey: String
     let adminKey: String
 
@@ -45,7 +45,7 @@ struct PortalFixture {
         configure(&portal)
         let server = DataCenterServer(
             configuration: configuration, ingestor: dataCenter.ingestor(), keys: dataCenter.catalog, requestLog: dataCenter.catalog,
-            extensions: [MetricsEndpoint(metrics: metrics, catalog: dataCenter.catalog, jobs: dataCenter.jobs), portal])
+            extensions: [MetricsEndpoint(metrics: metrics, catalog: dataCenter.catalog, jobs: dataCenter.jobs, leases: dataCenter.catalog), portal])
         return server.application()
     }
 
@@ -200,12 +200,19 @@ extension TestClientProtocol {
             for _ in 0..<3 { _ = try await client.get("/portal/dashboard") }
             _ = try await client.get("/portal/files/imap/nothing/here.cdf")
             let text = try await client.get("/metrics").text
-            #expect(text.contains(#"sdc_http_requests_total{route="/portal/dashboard",method="GET",status="200"} 3"#))
-            #expect(text.contains(#"sdc_http_requests_total{route="/portal/files/**",method="GET",status="404"} 1"#))
-            #expect(text.contains(#"sdc_ingest_files_total{instrument="swapi",level="l1a",class="science"} 1"#))
+            #expect(text.contains(#"sdc_http_requests_total{route="/portal/dashboard",method="GET",status="200",instance="portal-test"} 3"#))
+            #expect(text.contains(#"sdc_http_requests_total{route="/portal/files/**",method="GET",status="404",instance="portal-test"} 1"#))
+            #expect(text.contains(#"sdc_ingest_files_total{instrument="swapi",level="l1a",class="science",instance="portal-test"} 1"#))
             #expect(text.contains(#"sdc_catalog_files{class="ancillary"} 1"#))
             #expect(text.contains(#"sdc_pipeline_queue_depth 0"#))
             #expect(text.contains("sdc_http_request_duration_seconds_bucket{route=\"/portal/dashboard\""))
+            // Another replica holds the `metrics` lease: this one exports only its own metrics, so that summing the
+            // database's gauges over replicas counts them once.
+            _ = try await fixture.dataCenter.catalog.holdLease("metrics", holder: "another replica", seconds: 3600,
+                                                               now: UTCTime(secondsSince1970: UTCTime.now.secondsSince1970 + 120))
+            let other = try await client.get("/metrics").text
+            #expect(other.contains(#"instance="portal-test""#))
+            #expect(!other.contains("sdc_catalog_files") && !other.contains("sdc_pipeline_queue_depth"))
             let dashboard = try await client.get("/portal/dashboard").text
             #expect(dashboard.contains("2 files"))
         }
