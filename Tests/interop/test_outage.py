@@ -116,3 +116,19 @@ def test_requests_get_503_while_the_database_is_down_and_service_resumes(server_
     downloaded = requests.get(f"{server.url}/download/imap/swe/l1a/2024/01/imap_swe_l1a_sci_20240106_v001.0001.cdf",
                               headers=headers, timeout=30)
     assert downloaded.content == b"after the outage"
+
+
+def test_an_unreachable_database_or_bucket_at_start_up_is_one_clear_error(sdc_bin, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SDC_DATABASE", "SDC_STORE"))}
+    env.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
+    # Port 1 on loopback: nothing listens there.
+    database = subprocess.run([sdc_bin, "serve", "--root", str(tmp_path / "a"), "--port", "0",
+                               "--database", "postgres://sdc@127.0.0.1:1/mission"], capture_output=True, text=True, timeout=60, env=env)
+    assert database.returncode != 0
+    assert "the database cannot be used: cannot reach the PostgreSQL database 'mission' at 127.0.0.1:1" in database.stderr, database.stderr
+    bucket = subprocess.run([sdc_bin, "serve", "--root", str(tmp_path / "b"), "--port", "0",
+                             "--store", "s3://archive?endpoint=http://127.0.0.1:1&region=us-east-1"], capture_output=True, text=True,
+                            timeout=60, env=env)
+    assert bucket.returncode != 0
+    assert "the object store s3://archive?endpoint=http://127.0.0.1:1&region=us-east-1 cannot be used" in bucket.stderr, bucket.stderr
+    assert len(bucket.stderr.strip().splitlines()) <= 2, bucket.stderr
