@@ -8,11 +8,8 @@ public final class SQLiteAlgorithmStore: AlgorithmStore {
     let pool: DatabasePool
 
     public init(path: String) throws(AlgorithmStoreError) {
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
         do {
-            pool = try DatabasePool(path: path, configuration: configuration)
-            try Self.migrator.migrate(pool)
+            pool = try openMigratedPool(path: path, migrator: Self.migrator)
         } catch {
             throw .database("cannot open \(path): \(error)")
         }

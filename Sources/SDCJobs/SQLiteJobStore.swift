@@ -9,11 +9,8 @@ public final class SQLiteJobStore: JobStore {
 
     public init(path: String, clock: JobClock = .system) throws(JobStoreError) {
         self.clock = clock
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
         do {
-            pool = try DatabasePool(path: path, configuration: configuration)
-            try Self.migrator.migrate(pool)
+            pool = try openMigratedPool(path: path, migrator: Self.migrator)
         } catch {
             throw .database("cannot open \(path): \(error)")
         }

@@ -7,16 +7,30 @@ import SDCIngest
 import SDCStorage
 import Testing
 
+/// A SQLite catalog and a filesystem store in a temporary folder, and the ingestor over them.
+struct IngestFixture {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("sdc-ingest-\(UUID().uuidString)")
+    let catalog: SQLiteCatalog
+    let store: FileSystemObjectStore
+    let ingestor: Ingestor
+
+    init() throws {
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        catalog = try SQLiteCatalog(path: root.appendingPathComponent("catalog.sqlite").path)
+        store = try FileSystemObjectStore(root: root.appendingPathComponent("objects").path, signer: URLSigner(secret: SecureRandom.bytes(32)))
+        ingestor = Ingestor(catalog: catalog, store: store)
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: root) }
+}
+
 /// An upload whose object is stored but whose catalog commit fails (the database went away in between) leaves
 /// nothing half-done: nothing is visible, and the client's retry succeeds once the database answers again.
 struct OutageTests {
     @Test func anUploadThatCouldNotBeCatalogedIsTakenBackAndItsRetrySucceeds() async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("sdc-outage-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: root) }
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        let catalog = try SQLiteCatalog(path: root.appendingPathComponent("catalog.sqlite").path)
-        let store = try FileSystemObjectStore(root: root.appendingPathComponent("objects").path, signer: URLSigner(secret: SecureRandom.bytes(32)))
-        let ingestor = Ingestor(catalog: catalog, store: store)
+        let t = try IngestFixture()
+        defer { t.remove() }
+        let (catalog, store, ingestor) = (t.catalog, t.store, t.ingestor)
         let file = try IMAPFileName.parse("imap_swe_l1a_sci_20240106_v001.0001.cdf")
         func upload(_ text: String) async throws(IngestError) -> CatalogRecord {
             try await ingestor.ingest(file, body: [ByteBuffer(string: text)].async, expectedLength: Int64(text.utf8.count), maximumSize: 1 << 20)
@@ -43,12 +57,9 @@ struct OutageTests {
     }
 
     @Test func anUnsettledUploadIsTakenBackWhenTheNextUploadFindsTheDatabaseAgain() async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("sdc-outage-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: root) }
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        let catalog = try SQLiteCatalog(path: root.appendingPathComponent("catalog.sqlite").path)
-        let store = try FileSystemObjectStore(root: root.appendingPathComponent("objects").path, signer: URLSigner(secret: SecureRandom.bytes(32)))
-        let ingestor = Ingestor(catalog: catalog, store: store)
+        let t = try IngestFixture()
+        defer { t.remove() }
+        let (catalog, store, ingestor) = (t.catalog, t.store, t.ingestor)
         let lost = try IMAPFileName.parse("imap_swe_l1a_sci_20240107_v001.0001.cdf")
         try await catalog.pool.write { db in
             try db.execute(sql: "CREATE TRIGGER outage BEFORE INSERT ON science_files BEGIN SELECT RAISE(ABORT, 'database went away'); END")
@@ -69,12 +80,9 @@ struct OutageTests {
 /// A replica killed mid-upload leaves its reservation behind; the client's retry through another process succeeds.
 struct DeadUploaderTests {
     @Test func aReservationOfAnEndedProcessOfThisHostIsTakenOverAtOnce() async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("sdc-takeover-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: root) }
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        let catalog = try SQLiteCatalog(path: root.appendingPathComponent("catalog.sqlite").path)
-        let store = try FileSystemObjectStore(root: root.appendingPathComponent("objects").path, signer: URLSigner(secret: SecureRandom.bytes(32)))
-        let ingestor = Ingestor(catalog: catalog, store: store)
+        let t = try IngestFixture()
+        defer { t.remove() }
+        let (catalog, ingestor) = (t.catalog, t.ingestor)
         // A process of this host that has ended, and one that runs (PID 1: this test's own PID would count as itself).
         let ended = Process()
         ended.executableURL = URL(fileURLWithPath: "/bin/true")
