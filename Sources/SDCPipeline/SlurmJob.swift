@@ -159,10 +159,17 @@ public struct SlurmBatchJob: Sendable, Equatable {
         if let partition = configuration.partition { arguments.append("--partition=\(partition)") }
         var command = [configuration.sdcExecutable, "run-job", "--lease-seconds", String(leaseSeconds)]
         if let folder = configuration.pipelineFolder { command += ["--pipeline", folder] }
+        // The job's work folder (its inputs, the algorithm's files) is a fresh folder that the script removes when it
+        // ends, also when scancel ends it (Slurm sends SIGTERM to every process of the job, the script included).
+        let workFolder = Self.shellQuoted((configuration.nodeFolder.hasSuffix("/") ? configuration.nodeFolder : configuration.nodeFolder + "/")
+                                          + "sdc-job-\(job.id)-XXXXXX")
         script = """
             #!/bin/sh
             # sdc job \(job.id): \(job.product) for \(job.startDate) as \(job.version), attempt \(job.attempts) of \(job.maxAttempts)
-            exec \(command.map(Self.shellQuoted).joined(separator: " ")) <<'SDC_JOB'
+            work=$(mktemp -d \(workFolder)) || exit 1
+            trap 'rm -rf "$work"' EXIT
+            trap 'exit 143' TERM
+            TMPDIR=$work \(command.map(Self.shellQuoted).joined(separator: " ")) <<'SDC_JOB'
             \(job.wire.serialized())
             SDC_JOB
 

@@ -29,7 +29,8 @@ struct SlurmTests {
         #expect(batch.environment == ["SDC_API_URL": "http://sdc.example:8080", "SDC_JOB_CREDENTIAL": claimed.credential.secret])
         #expect(!batch.arguments.joined().contains(claimed.credential.secret) && !batch.script.contains(claimed.credential.secret))
         #expect(batch.script.hasPrefix("#!/bin/sh\n"))
-        #expect(batch.script.contains("exec '/opt/sdc/bin/sdc' 'run-job' '--lease-seconds' '45' '--pipeline' '/etc/sdc/pipeline' <<'SDC_JOB'\n"))
+        #expect(batch.script.contains("work=$(mktemp -d '/scratch/sdc-job-\(id)-XXXXXX') || exit 1\n"))
+        #expect(batch.script.contains("TMPDIR=$work '/opt/sdc/bin/sdc' 'run-job' '--lease-seconds' '45' '--pipeline' '/etc/sdc/pipeline' <<'SDC_JOB'\n"))
         // Without a partition the cluster's default one is used; a timeout under a minute still gets two minutes.
         let plain = SlurmBatchJob(claimed: claimed, apiURL: "http://x", timeoutSeconds: 5, leaseSeconds: 30,
                                   configuration: SlurmConfiguration(sdcExecutable: "/sdc"))
@@ -41,16 +42,19 @@ struct SlurmTests {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sdc-slurm-script-\(UUID().uuidString)/it's here")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder.deletingLastPathComponent()) }
-        // A stand-in for sdc that records its arguments and standard input.
+        // A stand-in for sdc that records its arguments, standard input and work folder, and exits 3.
         let stub = folder.appendingPathComponent("sdc stub")
         try """
             #!/bin/sh
             printf '%s\\n' "$@" > "$(dirname "$0")/arguments"
             cat > "$(dirname "$0")/input"
+            test -d "$TMPDIR" && printf '%s' "$TMPDIR" > "$(dirname "$0")/work"
+            exit 3
             """.write(to: stub, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: stub.path)
-        let batch = SlurmBatchJob(claimed: claimed, apiURL: "http://x", timeoutSeconds: 60, leaseSeconds: 30,
-                                  configuration: SlurmConfiguration(sdcExecutable: stub.path, pipelineFolder: folder.path))
+        var configuration = SlurmConfiguration(sdcExecutable: stub.path, pipelineFolder: folder.path)
+        configuration.nodeFolder = folder.path
+        let batch = SlurmBatchJob(claimed: claimed, apiURL: "http://x", timeoutSeconds: 60, leaseSeconds: 30, configuration: configuration)
         let script = folder.appendingPathComponent("batch.sh")
         try batch.script.write(to: script, atomically: true, encoding: .utf8)
         let shell = Process()
@@ -58,7 +62,10 @@ struct SlurmTests {
         shell.arguments = [script.path]
         try shell.run()
         shell.waitUntilExit()
-        #expect(shell.terminationStatus == 0)
+        // run-job's exit status is the script's; its work folder was fresh, in the node folder, and is gone.
+        #expect(shell.terminationStatus == 3)
+        let work = try String(contentsOf: folder.appendingPathComponent("work"), encoding: .utf8)
+        #expect(work.hasPrefix(folder.path + "/sdc-job-\(claimed.job.id)-") && !FileManager.default.fileExists(atPath: work))
         let arguments = try String(contentsOf: folder.appendingPathComponent("arguments"), encoding: .utf8)
         #expect(arguments == "run-job\n--lease-seconds\n30\n--pipeline\n\(folder.path)\n")
         let job = try Job(wire: try Data(contentsOf: folder.appendingPathComponent("input")))

@@ -115,7 +115,9 @@ def test_a_job_cancelled_with_scancel_is_retried_and_succeeds(slurm_server, tmp_
     done = wait_for(lambda: (lambda j: j if j["status"] in ("SUCCEEDED", "FAILED") else None)(job_record(slurm_server, job_id)), timeout=120)
     assert done["status"] == "SUCCEEDED" and done["attempts"] == 2, done
     assert f"Slurm job {running[0]['JobId']} was cancelled (scancel)" in done["log"]
-    assert f"[slurm] job {running[0]['JobId']} on " in done["log"] and ": CANCELLED, exit 0:15" in done["log"]
+    # The batch script exits 143 on SIGTERM, after removing the job's work folder on the node.
+    assert f"[slurm] job {running[0]['JobId']} on " in done["log"] and ": CANCELLED, exit 143:0" in done["log"]
+    assert not list(Path("/tmp").glob(f"sdc-job-{job_id}-??????"))
     assert [Path(p).name for p in done["outputs"]] == ["imap_hit_l1a_sci_20250101_v001.0001.cdf"]
     assert [r["JobState"] for r in slurm_jobs(slurm_server, job_id)] == ["CANCELLED", "COMPLETED"]
     assert science(slurm_server, instrument="hit", data_level="l1a")[0]["file_path"] == done["outputs"][0]
