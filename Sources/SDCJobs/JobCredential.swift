@@ -12,10 +12,8 @@ public struct JobCredential: Sendable, Hashable, CustomStringConvertible {
 
     /// A fresh random credential for `jobID`.
     public init(jobID: Int64) {
-        var generator = SystemRandomNumberGenerator()
-        let random = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
         self.jobID = jobID
-        secret = Self.prefix + String(jobID) + "_" + random.hexString
+        secret = Self.prefix + String(jobID) + "_" + SecureRandom.bytes(32).hexString
     }
 
     /// Parses a presented secret; nil when it is not a job credential's shape.

@@ -182,8 +182,7 @@ public final class PostgresJobStore: JobStore {
     public func claim(workerID: String, leaseSeconds: Int64) async throws(JobStoreError) -> ClaimedJob? {
         try JobLimits.check(leaseSeconds, in: JobLimits.leaseSeconds, "lease")
         let now = now
-        var generator = SystemRandomNumberGenerator()
-        let random = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }.hexString
+        let random = SecureRandom.bytes(32).hexString
         // The credential is `sdcjob_<id>_<random>`: the statement that picks the id stores the credential's SHA-256.
         let claimed = try await rows(SQLQuery("""
             UPDATE jobs SET status = 'running', worker_id = ?, lease_expires_at = ?, attempts = attempts + 1, started_at = ?,
