@@ -51,6 +51,16 @@ def slurm_jobs(server, sdc_job_id: int) -> list[dict]:
             if int(r["JobId"]) > server.first_slurm_job and r.get("JobName", "").startswith(f"sdc-{sdc_job_id}-")]
 
 
+LIVE_STATES = {"PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "SUSPENDED", "REQUEUED", "RESIZING", "SIGNALING", "STAGE_OUT"}
+
+
+def ended_slurm_jobs(server, sdc_job_id: int, count: int) -> list[dict]:
+    """The `count` Slurm jobs of one of `server`'s jobs, once all have ended: `sdc run-job` records the job's outcome
+    before it exits, so the sdc job may end a moment before its Slurm job does."""
+    return wait_for(lambda: (lambda records: records if len(records) == count and not {r["JobState"] for r in records} & LIVE_STATES
+                             else None)(slurm_jobs(server, sdc_job_id)), timeout=60)
+
+
 def job_record(server, job_id: int) -> dict:
     response = requests.get(f"{server.url}/api-key/processing-jobs/{job_id}", headers={"x-api-key": server.read_key}, timeout=30)
     assert response.status_code == 200, response.text
@@ -95,7 +105,7 @@ def test_level0_upload_runs_level1a_as_slurm_jobs(slurm_server, shared_dir, tmp_
     job = wait_for(lambda: [j for j in jobs(slurm_server, instrument="swapi") if j["status"] == "SUCCEEDED"])[0]
     assert job["attempts"] == 1 and sorted(Path(p).name for p in job["outputs"]) == sorted(Path(r["file_path"]).name for r in rows)
     # It ran as one Slurm job, which completed; the job's log is what `sdc run-job` printed there.
-    records = slurm_jobs(slurm_server, job["id"])
+    records = ended_slurm_jobs(slurm_server, job["id"], 1)
     assert [r["JobState"] for r in records] == ["COMPLETED"], records
     assert records[0]["ExitCode"] == "0:0"
     log = job_record(slurm_server, job["id"])["log"]
@@ -119,7 +129,7 @@ def test_a_job_cancelled_with_scancel_is_retried_and_succeeds(slurm_server, tmp_
     assert f"[slurm] job {running[0]['JobId']} on " in done["log"] and ": CANCELLED, exit 143:0" in done["log"]
     assert not list(Path("/tmp").glob(f"sdc-job-{job_id}-??????"))
     assert [Path(p).name for p in done["outputs"]] == ["imap_hit_l1a_sci_20250101_v001.0001.cdf"]
-    assert [r["JobState"] for r in slurm_jobs(slurm_server, job_id)] == ["CANCELLED", "COMPLETED"]
+    assert [r["JobState"] for r in ended_slurm_jobs(slurm_server, job_id, 2)] == ["CANCELLED", "COMPLETED"]
     assert science(slurm_server, instrument="hit", data_level="l1a")[0]["file_path"] == done["outputs"][0]
 
 
@@ -130,7 +140,7 @@ def test_a_failing_algorithm_ends_failed_with_its_log(slurm_server, tmp_path):
     assert job["attempts"] == 2 and job["error"] == "exited with status 1", job
     # Each attempt's log is the algorithm's output, as the Slurm job printed it.
     assert job["log"].count("calibration table is inconsistent") == 2
-    assert [r["JobState"] for r in slurm_jobs(slurm_server, job["id"])] == ["FAILED", "FAILED"]
+    assert [r["JobState"] for r in ended_slurm_jobs(slurm_server, job["id"], 2)] == ["FAILED", "FAILED"]
     cli = subprocess.run([slurm_server.sdc_bin, "jobs", "logs", "--root", str(slurm_server.root), str(job["id"])],
                          capture_output=True, text=True)
     assert cli.returncode == 0 and cli.stdout.count("calibration table is inconsistent") == 2
@@ -148,8 +158,8 @@ def test_shutdown_past_its_grace_cancels_the_slurm_job_and_hands_the_job_back(sd
     finally:
         server.stop()
     # The Slurm job was cancelled before sdc exited, and the job is queued again, its attempt not counted.
-    assert [r["JobState"] for r in slurm_jobs(server, job_id)] == ["CANCELLED"]
-    assert running[0]["JobId"] == slurm_jobs(server, job_id)[0]["JobId"]
+    # sdc waited for the cancelled Slurm job to end before it exited.
+    assert [(r["JobId"], r["JobState"]) for r in slurm_jobs(server, job_id)] == [(running[0]["JobId"], "CANCELLED")]
     shown = subprocess.run([sdc_bin, "jobs", "show", "--root", str(server.root), str(job_id)], capture_output=True, text=True)
     assert shown.returncode == 0, shown.stderr
     assert f"job {job_id}: queued" in shown.stdout and "attempts:  0 of 3" in shown.stdout
@@ -170,7 +180,7 @@ def test_a_worker_elsewhere_submits_through_the_job_api(sdc_bin, tmp_path):
         failed = wait_for(lambda: [j for j in jobs(server, instrument="codice") if j["status"] == "FAILED"], timeout=120)
         job = job_record(server, failed[0]["id"])
         assert job["attempts"] == 2 and job["log"].count("calibration table is inconsistent") == 2
-        assert [r["JobState"] for r in slurm_jobs(server, job["id"])] == ["FAILED", "FAILED"]
+        assert [r["JobState"] for r in ended_slurm_jobs(server, job["id"], 2)] == ["FAILED", "FAILED"]
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=60) == 0
     finally:
@@ -205,6 +215,6 @@ def test_an_installed_algorithm_is_installed_on_the_node_and_runs_there(sdc_bin,
         node_environment = node_environments / digest.removeprefix("sha256:")
         assert product_text(server, job["outputs"][0]) == f"made by tiny 0.1.0 in {node_environment}\n"
         assert "[sdc] installing tiny==0.1.0 on this machine" in job["log"]
-        assert [r["JobState"] for r in slurm_jobs(server, job["id"])] == ["COMPLETED"]
+        assert [r["JobState"] for r in ended_slurm_jobs(server, job["id"], 1)] == ["COMPLETED"]
     finally:
         server.stop()
