@@ -144,6 +144,13 @@ package enum CatalogSchema {
                 );
                 """)
         }
+        migrator.registerMigration("v5: descriptor index for queries without a level") { db in
+            // A query by instrument and descriptor without a level otherwise scans every file of the instrument.
+            for fileClass in [FileClass.science, .quicklook, .dependency] {
+                let table = table(for: fileClass)
+                try db.execute(sql: "CREATE INDEX \(table)_by_descriptor ON \(table) (instrument, descriptor, start_date)")
+            }
+        }
         return migrator
     }
 

@@ -68,6 +68,12 @@ enum PostgresCatalogSchema {
             "CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at BIGINT NOT NULL)",
             "CREATE TABLE shared_secrets (name TEXT PRIMARY KEY, secret TEXT NOT NULL)",
         ]),
+        // A query by instrument and descriptor without a level (imap-data-access's `--descriptor`) otherwise scans every
+        // file of the instrument: 17 ms for 30 days of one instrument in 1,000,000 files, 0.4 ms with the index.
+        PostgresDatabase.Migration(version: 3, name: "descriptor index for queries without a level",
+                                   statements: [FileClass.science, .quicklook, .dependency].map(CatalogSchema.table(for:)).map { table in
+            "CREATE INDEX \(table)_by_descriptor ON \(table) (instrument, descriptor, start_date)"
+        }),
     ]
 
     private static var scienceShaped: [String] {

@@ -257,7 +257,7 @@ struct CatalogIngestTests {
                 for _ in 0..<4 { group.addTask { _ = try await PostgresCatalog(database: database) } }
                 try await group.waitForAll()
             }
-            #expect(try await t.scalar("SELECT COUNT(*) FROM schema_migrations WHERE component = 'catalog'") == 1)
+            #expect(try await t.scalar("SELECT COUNT(*) FROM schema_migrations WHERE component = 'catalog'") == Int64(PostgresCatalogSchema.migrations.count))
             try await t.add(["imap_swe_l1a_sci_20240105_v001.0000.cdf"])
             #expect(try await t.names([("instrument", "swe")]).count == 1)
         }
