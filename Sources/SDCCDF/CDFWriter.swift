@@ -1,4 +1,5 @@
 import Crypto
+import SDCCore
 
 /// File-level options of a CDF being written.
 public struct CDFWriteOptions: Sendable {
@@ -6,10 +7,15 @@ public struct CDFWriteOptions: Sendable {
     public var md5: Bool
     /// The leap-second table date recorded in the GDR.
     public var leapSecondLastUpdated: Int
+    /// Threads that compress blocks: the calling thread and up to `parallelism - 1` threads of
+    /// ``ProcessingPool/shared`` (all cores by default, for a command run alone; a server passes the pool's size).
+    public var parallelism: Int
 
-    public init(md5: Bool = false, leapSecondLastUpdated: Int = LeapSecondTable.standard.lastUpdated) {
+    public init(md5: Bool = false, leapSecondLastUpdated: Int = LeapSecondTable.standard.lastUpdated,
+                parallelism: Int = ProcessingPool.coreCount) {
         self.md5 = md5
         self.leapSecondLastUpdated = leapSecondLastUpdated
+        self.parallelism = max(1, parallelism)
     }
 }
 
@@ -250,7 +256,7 @@ public final class CDFWriter {
                 try pending.withUnsafeBytes { try compressBlocks($0, blockCount: 1, blockBytes: blockBytes, state: &state, level: level) }
             }
         }
-        let batch = Parallel.coreCount * Self.blocksPerCore
+        let batch = options.parallelism * Self.blocksPerCore
         var fullBlocks = input.count / blockBytes
         while fullBlocks > 0 {
             let count = min(batch, fullBlocks)
@@ -271,12 +277,12 @@ public final class CDFWriter {
             results.deinitialize()
             results.deallocate()
         }
-        let workers = min(blockCount, Parallel.coreCount)
+        let workers = min(blockCount, options.parallelism)
         if compressors.count < workers || compressors.contains(where: { $0.level != level }) {
-            compressors = (0..<Parallel.coreCount).map { _ in GzipCompressor(level: level) }
+            compressors = (0..<options.parallelism).map { _ in GzipCompressor(level: level) }
         }
         let compressors = compressors
-        Parallel.forEach(blockCount, workers: workers) { worker, block in
+        ProcessingPool.shared.forEach(blockCount, width: workers) { worker, block in
             let start = block * blockBytes
             let end = min(bytes.count, start + blockBytes)
             results[block] = compressors[worker].member(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))

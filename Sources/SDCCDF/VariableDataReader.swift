@@ -1,3 +1,5 @@
+import SDCCore
+
 /// Assembles the values of one variable from its VXR tree of VVR and CVVR blocks.
 struct VariableDataReader {
     let source: ByteSource
@@ -210,7 +212,7 @@ struct VariableDataReader {
             try inflate(compressed[0], into: output, records: records)
         } else if compressed.count > 1 {
             let blocks = compressed
-            try Parallel.forEach(blocks.count) { index in
+            try Parallel.forEach(blocks.count, width: ProcessingPool.coreCount) { index in
                 try inflate(blocks[index], into: output, records: records)
             }
         }

@@ -1,3 +1,5 @@
+import SDCCore
+
 /// One field of a decoded container.
 public struct DecodedField: Sendable {
     /// The parameter (name, type, encoding, descriptions).
@@ -36,13 +38,13 @@ public struct DecodedContainer: Sendable {
         fields.first { $0.name == name }
     }
 
-    /// Derived (engineering) values of every field, in field order, computed on up to `parallelism` threads.
+    /// Derived (engineering) values of every field, in field order, computed on the calling thread and up to `parallelism - 1`
+    /// threads of ``ProcessingPool/shared``.
     public func derivedColumns(parallelism: Int = 1) throws(DerivedValueError) -> [Column] {
         var results = [Result<Column, DerivedValueError>?](repeating: nil, count: fields.count)
         results.withUnsafeMutableBufferPointer { slots in
-            let shared = UncheckedSendable(value: slots)
-            ParallelTasks.run(count: fields.count, parallelism: parallelism) { index in
-                shared.value[index] = Result { () throws(DerivedValueError) in try derivedColumn(at: index) }
+            ProcessingPool.shared.forEach(fields.count, width: parallelism) { _, index in
+                slots[index] = Result { () throws(DerivedValueError) in try derivedColumn(at: index) }
             }
         }
         return try results.map { result throws(DerivedValueError) in try result!.get() }

@@ -1,13 +1,15 @@
 import Foundation
+import SDCCore
 
 /// Options of a decode run.
 public struct DecodeOptions: Sendable {
-    /// Threads used for column extraction; 1 decodes on the calling thread only.
+    /// Threads used for column extraction: the calling thread and up to `parallelism - 1` threads of
+    /// ``ProcessingPool/shared`` (all cores by default, for a command run alone); 1 decodes on the calling thread only.
     public var parallelism: Int
     /// Names of the containers to decode; nil decodes all. Other packets are still framed and counted.
     public var containers: Set<String>?
 
-    public init(parallelism: Int = ProcessInfo.processInfo.activeProcessorCount, containers: Set<String>? = nil) {
+    public init(parallelism: Int = ProcessingPool.coreCount, containers: Set<String>? = nil) {
         self.parallelism = max(1, parallelism)
         self.containers = containers
     }
@@ -87,9 +89,7 @@ public struct PacketDecoder: Sendable {
         let tasks = groups.indices.flatMap { group in layouts[group].fields.indices.map { (group, $0) } }
         var columns = [Column?](repeating: nil, count: tasks.count)
         columns.withUnsafeMutableBufferPointer { slots in
-            let shared = UncheckedSendable(value: (slots, base))
-            ParallelTasks.run(count: tasks.count, parallelism: parallelism) { task in
-                let (slots, base) = shared.value
+            ProcessingPool.shared.forEach(tasks.count, width: parallelism) { _, task in
                 let (group, field) = tasks[task]
                 slots[task] = groups[group].starts.withUnsafeBufferPointer { starts in
                     groups[group].sizes.withUnsafeBufferPointer { sizes in

@@ -1,8 +1,8 @@
 import Foundation
-import NIOPosix
+import SDCCore
 import SDCJobs
 
-/// Runs one claimed job in this process: the built-in L1A on NIO's thread pool, or the algorithm's external command
+/// Runs one claimed job in this process: the built-in L1A on the processing pool, or the algorithm's external command
 /// with the job's credential. It fetches inputs and ingests products through its ``WorkerEnvironment``.
 public struct JobRunner: Executor {
     public let registry: AlgorithmRegistry
@@ -40,8 +40,9 @@ public struct JobRunner: Executor {
             for name in job.inputNames { copies.append(try await environment.localCopy(of: name, in: workFolder)) }
             let inputs = copies
             let algorithm = XTCEL1AAlgorithm(configuration: configuration)
-            // Decoding and CDF writing are CPU-bound: they run on NIO's thread pool, never on the cooperative pool.
-            let (files, log) = try await NIOThreadPool.singleton.runIfActive { () throws -> ([URL], String) in
+            // Decoding and CDF writing are CPU-bound: they run on the processing pool (one thread fewer than cores), never
+            // on the cooperative pool or NIO's thread pool, which serve requests.
+            let (files, log) = try await ProcessingPool.shared.run { () throws -> ([URL], String) in
                 var log = ""
                 do {
                     return (try algorithm.run(job: job, inputs: inputs, outputFolder: workFolder) { log += $0 + "\n" }, log)

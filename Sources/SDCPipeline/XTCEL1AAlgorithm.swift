@@ -20,6 +20,9 @@ struct XTCEL1AAlgorithm {
     /// The index of the MET field (`SHCOARSE`/`MET`), after the seven CCSDS header fields.
     static let timeFieldIndex = 7
     static let sequenceWrap = 16_384
+    /// Threads a job decodes and compresses on: it runs on a thread of ``ProcessingPool/shared`` and its parallel loops
+    /// take the pool's other threads, so jobs never use more than the pool (a core stays free for requests).
+    static var parallelism: Int { ProcessingPool.shared.threadCount }
 
     func run(job: Job, inputs: [URL], outputFolder: URL, log: (String) -> Void) throws -> [URL] {
         guard let instrument = job.product.instrument else { throw Failure(description: "\(job.product) is not an instrument product") }
@@ -27,7 +30,7 @@ struct XTCEL1AAlgorithm {
         let decoder = PacketDecoder(definition: definition)
         var byContainer: [String: [DecodedContainer]] = [:]
         for input in inputs {
-            let decoded = try decoder.decode(fileAt: input)
+            let decoded = try decoder.decode(fileAt: input, options: DecodeOptions(parallelism: Self.parallelism))
             log("decoded \(input.lastPathComponent): \(decoded.containers.map { "\($0.name) (APID \($0.apid)): \($0.count) packets" }.joined(separator: ", "))")
             for container in decoded.containers where container.count > 0 {
                 byContainer[container.name, default: []].append(container)
@@ -76,7 +79,7 @@ struct XTCEL1AAlgorithm {
             Self.describeProduct(logicalSource, instrument: instrument, descriptor: descriptor, in: &fileLayers)
         }
         var usedNames: Set<String> = ["epoch"]
-        try CDFWriter.write(to: url.path) { writer in
+        try CDFWriter.write(to: url.path, options: CDFWriteOptions(parallelism: Self.parallelism)) { writer in
             for attribute in try fileLayers.cdfGlobalAttributes(for: logicalSource) {
                 try writer.addGlobalAttribute(attribute.name, entries: attribute.entries)
             }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Responsiveness under processing load: /query latency (p50, p99 over sequential requests) on an idle server, then
-# while 8 SWAPI L0 -> L1A jobs run at once (decoding and CDF writing run on NIO's thread pool, not on the cooperative
-# pool that serves requests). Prints both and the ratio (loaded / idle; near 1 means flat).
+# while 8 SWAPI L0 -> L1A jobs run at once (decoding and CDF writing, with their parallel loops, run on the processing
+# pool of cores - 1 threads, not on the cooperative pool, Dispatch's or NIO's threads that serve requests). Prints both,
+# the ratio (loaded / idle; near 1 means flat) and the load average before and after.
 # Env: SDC_BIN (release build), SDC_SHARED, BENCH_PACKETS (SWAPI packets per container and day, default 20000).
 set -euo pipefail
 source scripts/lib/provision.sh
@@ -15,6 +16,7 @@ trap cleanup EXIT
 .venv/bin/python "$SDC_SHARED/testdata/tools/gen_packets.py" --xtce "$SDC_SHARED/testdata/xtce/swapi_packet_definition.xml" \
   --container SWP_HK --container SWP_SCI -n "$packets" --seed 2 --out "$work/swapi" > /dev/null
 start_bench_server "$work" --workers 8 --log-level warning
+echo "load before: $(uptime | sed 's/.*load average: //')"
 
 .venv/bin/python - "$url" "$key" "$work/swapi.pkts" <<'PY'
 import json, statistics, sys, time, urllib.request
@@ -62,3 +64,4 @@ print(f"{'idle':<10}{idle['requests']:>10}{idle['p50_ms']:>10}{idle['p99_ms']:>1
 print(f"{'loaded':<10}{loaded['requests']:>10}{loaded['p50_ms']:>10}{loaded['p99_ms']:>10}")
 print(f"ratio loaded/idle: p50 {loaded['p50_ms'] / idle['p50_ms']:.2f}, p99 {loaded['p99_ms'] / idle['p99_ms']:.2f}")
 PY
+echo "load after: $(uptime | sed 's/.*load average: //')"
