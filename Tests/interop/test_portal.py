@@ -200,14 +200,19 @@ def test_crawl_finds_no_broken_link_and_no_server_error(portal_server, who):
         assert "/portal/keys" in paths and any(p.startswith("/portal/quicklook/") for p in paths)
 
 
-def scrape(url: str) -> dict:
-    """Samples of /metrics by (name, sorted labels)."""
+def scrape(url: str, instance: str | None = None) -> dict:
+    """Samples of /metrics by (name, sorted labels), the `instance` label of this process's metrics left out once
+    checked: with `instance`, it must be that; every request and ingest metric must carry one."""
     response = requests.get(f"{url}/metrics", timeout=30)
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
     samples = {}
     for family in text_string_to_metric_families(response.text):
         for sample in family.samples:
-            samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+            labels = dict(sample.labels)
+            if sample.name.startswith(("sdc_http_", "sdc_ingest_")):
+                assert labels.get("instance") == instance if instance else labels.get("instance"), sample
+            labels.pop("instance", None)
+            samples[(sample.name, tuple(sorted(labels.items())))] = sample.value
     return samples
 
 
