@@ -10,18 +10,8 @@ source scripts/lib/postgres.sh
 source scripts/lib/moto.sh
 source scripts/lib/bench.sh
 download_mb=${BENCH_DOWNLOAD_MB:-1024}
-work=$(mktemp -d /tmp/sdc-bench-scaleout-download.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-start_postgres
-start_moto
-curl -sf -X PUT -o /dev/null "$SDC_TEST_S3_ENDPOINT/sdc-bench-download"
-export SDC_DATABASE_URL=$SDC_TEST_DATABASE_URL AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench
-export SDC_STORE_URL="s3://sdc-bench-download/archive?endpoint=$SDC_TEST_S3_ENDPOINT&region=us-east-1"
+bench_scratch scaleout-download
+start_scaleout_backends sdc-bench-download
 
 mkdir -p "$work/stream" "$work/redirect"
 start_bench_server "$work/stream" --workers 0 --download stream

@@ -13,13 +13,7 @@ source scripts/lib/postgres.sh
 source scripts/lib/bench.sh
 files=${BENCH_FILES:-1000000}
 queries=${BENCH_QUERIES:-500}
-work=$(mktemp -d /tmp/sdc-bench-scaleout-query.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+bench_scratch scaleout-query
 start_postgres
 
 echo "-- fill: $files science files in each catalog (FileCatalog.insert)"

@@ -12,18 +12,8 @@ source scripts/lib/moto.sh
 source scripts/lib/bench.sh
 clients=${BENCH_CLIENTS:-16}
 seconds=${BENCH_SECONDS:-15}
-work=$(mktemp -d /tmp/sdc-bench-scaleout-uploads.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-start_postgres
-start_moto
-curl -sf -X PUT -o /dev/null "$SDC_TEST_S3_ENDPOINT/sdc-bench-uploads"
-export SDC_DATABASE_URL=$SDC_TEST_DATABASE_URL AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench
-export SDC_STORE_URL="s3://sdc-bench-uploads/archive?endpoint=$SDC_TEST_S3_ENDPOINT&region=us-east-1"
+bench_scratch scaleout-uploads
+start_scaleout_backends sdc-bench-uploads
 
 mkdir -p "$work/a" "$work/b"
 start_bench_server "$work/a" --workers 0
