@@ -46,11 +46,11 @@ public final class SQLiteAlgorithmStore: AlgorithmStore {
     }
 
     private func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws(AlgorithmStoreError) -> T {
-        do { return try await pool.write(body) } catch let error as AlgorithmStoreError { throw error } catch { throw .database("\(error)") }
+        try await pool.write(body, failure: AlgorithmStoreError.database)
     }
 
     private func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws(AlgorithmStoreError) -> T {
-        do { return try await pool.read(body) } catch let error as AlgorithmStoreError { throw error } catch { throw .database("\(error)") }
+        try await pool.read(body, failure: AlgorithmStoreError.database)
     }
 
     public func register(_ algorithm: InstalledAlgorithm) async throws(AlgorithmStoreError) -> Bool {

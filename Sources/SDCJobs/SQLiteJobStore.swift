@@ -97,11 +97,11 @@ public final class SQLiteJobStore: JobStore {
     }
 
     private func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws(JobStoreError) -> T {
-        do { return try await pool.write(body) } catch let error as JobStoreError { throw error } catch { throw .database("\(error)") }
+        try await pool.write(body, failure: JobStoreError.database)
     }
 
     private func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws(JobStoreError) -> T {
-        do { return try await pool.read(body) } catch let error as JobStoreError { throw error } catch { throw .database("\(error)") }
+        try await pool.read(body, failure: JobStoreError.database)
     }
 
     private var now: Int64 { clock.seconds }

@@ -9,3 +9,15 @@ func openMigratedPool(path: String, migrator: DatabaseMigrator) throws -> Databa
     try migrator.migrate(pool)
     return pool
 }
+
+extension DatabasePool {
+    /// Runs a write transaction: an `E` thrown by `body` passes as is, any other failure is `failure(description)`.
+    func write<T: Sendable, E: Error>(_ body: @Sendable @escaping (Database) throws -> T, failure: (String) -> E) async throws(E) -> T {
+        do { return try await write(body) } catch let error as E { throw error } catch { throw failure("\(error)") }
+    }
+
+    /// Runs a read: an `E` thrown by `body` passes as is, any other failure is `failure(description)`.
+    func read<T: Sendable, E: Error>(_ body: @Sendable @escaping (Database) throws -> T, failure: (String) -> E) async throws(E) -> T {
+        do { return try await read(body) } catch let error as E { throw error } catch { throw failure("\(error)") }
+    }
+}

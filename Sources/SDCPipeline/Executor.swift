@@ -36,3 +36,11 @@ public struct JobFailure: Error, Sendable, CustomStringConvertible {
 
     public var description: String { message }
 }
+
+extension AlgorithmRegistry {
+    /// The algorithm that makes `job`'s product; a job no algorithm makes fails with a ``JobFailure`` saying so.
+    func algorithm(running job: Job) throws(JobFailure) -> AlgorithmSpec {
+        guard let spec = algorithm(for: job.product) else { throw JobFailure(message: "no algorithm makes \(job.product)", log: "") }
+        return spec
+    }
+}

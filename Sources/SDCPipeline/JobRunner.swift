@@ -19,9 +19,7 @@ public struct JobRunner: Executor {
     /// Runs the job's algorithm; returns the product keys and the log.
     public func execute(_ claimed: ClaimedJob) async throws -> JobExecution {
         let job = claimed.job
-        guard let spec = registry.algorithm(for: job.product) else {
-            throw JobFailure(message: "no algorithm makes \(job.product)", log: "")
-        }
+        let spec = try registry.algorithm(running: job)
         let workFolder = FileManager.default.temporaryDirectory.appendingPathComponent("sdc-job-\(job.id)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: workFolder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: workFolder) }

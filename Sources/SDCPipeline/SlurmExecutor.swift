@@ -33,9 +33,7 @@ public struct SlurmExecutor: Executor {
 
     public func execute(_ claimed: ClaimedJob) async throws -> JobExecution {
         let job = claimed.job
-        guard let spec = registry.algorithm(for: job.product) else {
-            throw JobFailure(message: "no algorithm makes \(job.product)", log: "")
-        }
+        let spec = try registry.algorithm(running: job)
         let batch = SlurmBatchJob(claimed: claimed, apiURL: try await environment.apiURL(), timeoutSeconds: spec.timeoutSeconds,
                                   leaseSeconds: leaseSeconds, configuration: configuration)
         let submitted = try await SlurmCommand.run("sbatch", batch.arguments, input: batch.script, environment: batch.environment)
