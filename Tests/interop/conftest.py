@@ -107,3 +107,14 @@ def sdc_server(request, sdc_bin, tmp_path):
                        extra_args=options.get("args", ()))
     yield server
     server.stop()
+
+
+def wait_for(predicate, what="the condition", timeout=90, interval=0.25):
+    """The predicate's first truthy value, polled every `interval` seconds; fails naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")

@@ -7,30 +7,18 @@ import hashlib
 import os
 import re
 import subprocess
-import time
 import urllib.parse
 import uuid
 import boto3
 import pytest
 import requests
 
-from conftest import REPO, SDCServer, imap_cli
+from conftest import REPO, SDCServer, imap_cli, wait_for
 
 S3_ENDPOINT = os.environ.get("SDC_TEST_S3_ENDPOINT")
 pytestmark = pytest.mark.skipif(not S3_ENDPOINT, reason="SDC_TEST_S3_ENDPOINT is set by scripts/test (scripts/lib/moto.sh)")
 PREFIX = "archive"
 BUILT_IN_XTCE = REPO / "Sources" / "SDCPipeline" / "Resources" / "pipeline" / "xtce"
-
-
-def wait_for(predicate, timeout=90, interval=0.2):
-    """The predicate's first truthy value, polled until `timeout` seconds have passed."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout} s waiting")
 
 
 def s3():

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import SDCServer
+from conftest import SDCServer, wait_for
 
 PG_BIN = max(glob.glob("/usr/lib/postgresql/*/bin"), default=None, key=lambda p: [int(x) for x in Path(p).parent.name.split(".")])
 pytestmark = pytest.mark.skipif(not (os.environ.get("SDC_TEST_DATABASE_URL") and PG_BIN),
@@ -70,16 +70,6 @@ def upload(server, name, content):
     if answer.status_code != 200:
         return answer
     return requests.put(answer.json(), data=content, timeout=30)
-
-
-def wait_for(predicate, what, seconds=60):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.2)
-    raise AssertionError(f"{what} within {seconds} s")
 
 
 def test_requests_get_503_while_the_database_is_down_and_service_resumes(server_on_postgres):

@@ -5,13 +5,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
 
-from conftest import REPO, SDCServer, imap_cli
+from conftest import REPO, SDCServer, imap_cli, wait_for
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BUILT_IN = REPO / "Sources" / "SDCPipeline" / "Resources" / "pipeline"
@@ -76,16 +75,6 @@ def jobs(server, **params):
     response = requests.get(f"{server.url}/api-key/processing-jobs", params=params, headers={"x-api-key": server.read_key}, timeout=30)
     assert response.status_code == 200, response.text
     return response.json()
-
-
-def wait_for(predicate, timeout=90, interval=0.25):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("timed out waiting")
 
 
 def science(server, **params):

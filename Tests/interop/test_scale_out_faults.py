@@ -7,14 +7,13 @@ import hashlib
 import os
 import signal
 import subprocess
-import time
 import uuid
 from pathlib import Path
 
 import pytest
 import requests
 
-from conftest import SDCServer
+from conftest import SDCServer, wait_for
 from packets_oracle import generate
 
 DATABASE = os.environ.get("SDC_TEST_DATABASE_URL")
@@ -67,16 +66,6 @@ def jobs(server, **params):
                           headers={"x-api-key": server.write_key}, timeout=30)  # write keys see worker ids
     assert answer.status_code == 200, answer.text
     return answer.json()
-
-
-def wait_for(predicate, what, seconds=180):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"{what} within {seconds} s")
 
 
 def test_a_replica_killed_mid_upload_leaves_nothing_and_the_upload_then_succeeds(deployment, sdc_bin, tmp_path):
@@ -136,7 +125,7 @@ def test_four_workers_on_two_replicas_process_every_day_once_and_a_killed_worker
             answer = requests.put(upload_url(server, f"imap_swapi_l0_raw_{day}_v001.pkts"), data=packets, timeout=60)
             assert answer.status_code == 200, answer.text
         finished = wait_for(lambda: (lambda js: js if len(js) == 100 and all(j["status"] == "SUCCEEDED" for j in js) else None)(
-            jobs(a, instrument="swapi", data_level="l1a")), "100 L1A jobs succeeded", seconds=600)
+            jobs(a, instrument="swapi", data_level="l1a")), "100 L1A jobs succeeded", timeout=600)
         # Every product exactly once, and no job ran twice.
         products = [row["file_path"] for row in query(b, instrument="swapi", data_level="l1a")]
         assert len(products) == len(set(products)) == 200
@@ -150,13 +139,13 @@ def test_four_workers_on_two_replicas_process_every_day_once_and_a_killed_worker
         answer = requests.put(upload_url(a, "imap_swapi_l0_raw_20250501_v001.pkts"), data=big, timeout=60)
         assert answer.status_code == 200, answer.text
         running = wait_for(lambda: [j for j in jobs(a, instrument="swapi", data_level="l1a", start_date="20250501")
-                                    if j["status"] == "RUNNING"], "the new day's job running")
+                                    if j["status"] == "RUNNING"], "the new day's job running", timeout=180)
         victim = running[0]
         owner = next(w for w in workers if f"-{w.pid}-" in victim["worker_id"])
         owner.send_signal(signal.SIGKILL)
         owner.wait(timeout=30)
         done = wait_for(lambda: [j for j in jobs(a, instrument="swapi", data_level="l1a", start_date="20250501")
-                                 if j["status"] == "SUCCEEDED"], "the killed worker's job taken over", seconds=300)
+                                 if j["status"] == "SUCCEEDED"], "the killed worker's job taken over", timeout=300)
         assert [j["id"] for j in done] == [victim["id"]] and done[0]["attempts"] == 2
         rows = query(a, instrument="swapi", data_level="l1a", start_date="20250501", end_date="20250501")
         assert len(rows) == 2
