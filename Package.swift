@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "SDCClient", targets: ["SDCClient"]),
         .library(name: "SDCPackets", targets: ["SDCPackets"]),
         .library(name: "SDCCDF", targets: ["SDCCDF"]),
+        .library(name: "SDCAlerts", targets: ["SDCAlerts"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -67,9 +68,20 @@ let package = Package(
         ]),
         // The PostgreSQL backend (PostgresNIO) of the catalog, API keys, request log and job store, for many replicas.
         .target(name: "SDCPostgres", dependencies: [
-            "SDCCore", "SDCCatalog", "SDCJobs",
+            "SDCCore", "SDCCatalog", "SDCJobs", "SDCAlerts",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Operations alerts (rules file, conditions, webhooks, durable state) and product latency.
+        .target(name: "SDCAlerts", dependencies: [
+            "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCJobs", "SDCCDF", "SDCPackets",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // Processing: dependency graph, algorithm registry, planner, workers, built-in L0 -> L1A.
         .target(name: "SDCPipeline", dependencies: [
@@ -95,7 +107,7 @@ let package = Package(
         ]),
         // Web portal, quicklook plots, operations dashboard and Prometheus metrics, served beside the API.
         .target(name: "SDCPortal", dependencies: [
-            "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCJobs", "SDCCDF", "SDCServer",
+            "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCJobs", "SDCCDF", "SDCServer", "SDCAlerts",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -123,12 +135,13 @@ let package = Package(
         ]),
         // The composition root: the one place that names the concrete catalog, job store and object store.
         .target(name: "SDCAssembly", dependencies: [
-            "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCJobs", "SDCPostgres",
+            "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCJobs", "SDCPostgres", "SDCAlerts",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The `sdc` command: wires the libraries together.
         .executableTarget(name: "sdc", dependencies: [
             "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCJobs", "SDCAssembly", "SDCPipeline", "SDCServer", "SDCPortal", "SDCClient", "SDCPackets", "SDCCDF",
+            "SDCAlerts",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -178,5 +191,10 @@ let package = Package(
         ]),
         .testTarget(name: "SDCPacketsTests", dependencies: ["SDCPackets"]),
         .testTarget(name: "SDCCDFTests", dependencies: ["SDCCDF"]),
+        .testTarget(name: "SDCAlertsTests", dependencies: [
+            "SDCAlerts", "SDCAssembly", "SDCPostgres", "SDCJobs", "SDCCatalog", "SDCIngest", "SDCStorage", "SDCCDF", "SDCPackets", "SDCCore",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
     ]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SDCAlerts
 import SDCCatalog
 import SDCCore
 import SDCIngest
@@ -25,6 +26,8 @@ public struct DataCenter: Sendable {
     public let algorithms: any AlgorithmStore
     /// Checks whether the shared database answers, to tell an outage (503) from a fault (500); nil when embedded.
     public let databaseProbe: (any BackendProbe)?
+    /// Alert conditions, their notification outbox and product latencies: `alerts.sqlite`, or the shared database.
+    public let alerts: any AlertStore
 
     /// Opens (creating if needed) the embedded data center in `root`.
     public init(root: URL) throws {
@@ -32,11 +35,13 @@ public struct DataCenter: Sendable {
         let catalog = try SQLiteCatalog(path: root.appendingPathComponent("catalog.sqlite").path)
         let jobsPath = root.appendingPathComponent("jobs.sqlite").path
         self.init(root: root, catalog: catalog, jobs: try SQLiteJobStore(path: jobsPath), algorithms: try SQLiteAlgorithmStore(path: jobsPath),
+                  alerts: try SQLiteAlertStore(path: root.appendingPathComponent("alerts.sqlite").path),
                   store: try Self.filesystemStore(in: root, signer: Self.localSigner(in: root)))
     }
 
-    private init(root: URL, catalog: any DataCenterCatalog, jobs: any JobStore, algorithms: any AlgorithmStore, store: any ObjectStore,
+    private init(root: URL, catalog: any DataCenterCatalog, jobs: any JobStore, algorithms: any AlgorithmStore, alerts: any AlertStore, store: any ObjectStore,
                  databaseProbe: (any BackendProbe)? = nil) {
+        self.alerts = alerts
         self.root = root
         self.catalog = catalog
         self.jobs = jobs
@@ -72,6 +77,7 @@ public struct DataCenter: Sendable {
         let catalog: any DataCenterCatalog
         let jobs: any JobStore
         let algorithms: any AlgorithmStore
+        let alerts: any AlertStore
         // Presigned URLs made by one process must be accepted by every other: the secret lives where the state is shared.
         let signer: URLSigner
         var probe: (any BackendProbe)?
@@ -82,6 +88,7 @@ public struct DataCenter: Sendable {
                 catalog = postgres
                 jobs = try await PostgresJobStore(database: connection, clock: .system)
                 algorithms = try await PostgresAlgorithmStore(database: connection)
+                alerts = try await PostgresAlertStore(database: connection)
                 signer = URLSigner(secret: try await postgres.sharedSecret(named: "url-signing"))
                 probe = connection.probe
             } catch {
@@ -91,6 +98,7 @@ public struct DataCenter: Sendable {
             catalog = try SQLiteCatalog(path: root.appendingPathComponent("catalog.sqlite").path)
             jobs = try SQLiteJobStore(path: root.appendingPathComponent("jobs.sqlite").path)
             algorithms = try SQLiteAlgorithmStore(path: root.appendingPathComponent("jobs.sqlite").path)
+            alerts = try SQLiteAlertStore(path: root.appendingPathComponent("alerts.sqlite").path)
             signer = try localSigner(in: root)
         }
         let store: any ObjectStore
@@ -108,7 +116,7 @@ public struct DataCenter: Sendable {
         } else {
             store = try filesystemStore(in: root, signer: signer)
         }
-        return DataCenter(root: root, catalog: catalog, jobs: jobs, algorithms: algorithms, store: store, databaseProbe: probe)
+        return DataCenter(root: root, catalog: catalog, jobs: jobs, algorithms: algorithms, alerts: alerts, store: store, databaseProbe: probe)
     }
 
     /// The store as a bucket whose objects can be listed and set aside (direct-to-bucket uploads); nil for the

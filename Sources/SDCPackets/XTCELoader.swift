@@ -1,7 +1,8 @@
 /// Reads the supported XTCE subset from a parsed document into parameter and container definitions.
 ///
 /// Anything that would change how bits are decoded and is not implemented is rejected with the element's name and
-/// line; purely descriptive elements (descriptions, units, alarms, ancillary data) are ignored.
+/// line; purely descriptive elements (descriptions, units, ancillary data) are ignored, and the static default alarm
+/// ranges are read into ``ParameterDefinition/alarm``.
 struct XTCELoader {
     private(set) var parameters: [String: ParameterDefinition] = [:]
     private(set) var containers: [ContainerDefinition] = []
@@ -98,7 +99,27 @@ struct XTCELoader {
             unit: unit.flatMap { $0.isEmpty ? nil : $0 },
             shortDescription: node.attributes["shortDescription"] ?? node.child(named: "ShortDescription")?.text,
             longDescription: node.child(named: "LongDescription")?.text,
-            calibration: calibration, line: node.line)
+            calibration: calibration, line: node.line, alarm: try alarmRanges(of: type))
+    }
+
+    /// The `<DefaultAlarm><StaticAlarmRanges>` of a parameter type: `<WatchRange>`, `<WarningRange>`,
+    /// `<DistressRange>`, `<CriticalRange>`, `<SevereRange>`, each with `minInclusive`, `minExclusive`,
+    /// `maxInclusive`, `maxExclusive` bounds.
+    private static func alarmRanges(of type: XMLNode) throws(XTCEError) -> AlarmRanges? {
+        guard let alarm = type.child(named: "DefaultAlarm"), let ranges = alarm.child(named: "StaticAlarmRanges") else { return nil }
+        var levels: [AlarmRanges.Level: AlarmRanges.Range] = [:]
+        for node in ranges.children {
+            guard node.name.hasSuffix("Range"), let level = AlarmRanges.Level(rawValue: String(node.name.dropLast(5)).lowercased()) else {
+                throw .unsupportedElement(element: node.name, line: node.line, reason: "not an alarm range of StaticAlarmRanges")
+            }
+            func bound(_ attribute: String) throws(XTCEError) -> Double? {
+                node.attributes[attribute] == nil ? nil : try doubleAttribute(node, attribute, default: nil)
+            }
+            levels[level] = AlarmRanges.Range(minInclusive: try bound("minInclusive"), minExclusive: try bound("minExclusive"),
+                                              maxInclusive: try bound("maxInclusive"), maxExclusive: try bound("maxExclusive"))
+        }
+        let minViolations = alarm.attributes["minViolations"] == nil ? 1 : try integerAttribute(alarm, "minViolations", in: 1...1_000_000)
+        return levels.isEmpty ? nil : AlarmRanges(ranges: levels, minViolations: minViolations)
     }
 
     private static func enumeration(of type: XMLNode) throws(XTCEError) -> [EnumerationEntry] {

@@ -147,6 +147,8 @@ public struct ParameterDefinition: Sendable {
     public let longDescription: String?
     let calibration: Calibration?
     let line: Int
+    /// The type's `<DefaultAlarm>` static ranges, if it has them (context alarms are not read).
+    public let alarm: AlarmRanges?
 
     /// Whether the derived value differs from the raw value (calibrated, enumerated, boolean or string).
     public var hasDerivedValue: Bool {
@@ -172,4 +174,56 @@ struct ContainerDefinition: Sendable {
     let restrictions: [Comparison]
     let entries: [ContainerEntry]
     let line: Int
+}
+
+/// A numeric parameter type's `<DefaultAlarm><StaticAlarmRanges>`: for each alarm level, the range of acceptable
+/// values (XTCE 1.2 §4.3.2.4.1.4); a value outside a level's range is in alarm at that level.
+public struct AlarmRanges: Sendable, Equatable {
+    /// XTCE's alarm levels, least severe first.
+    public enum Level: String, Sendable, Hashable, CaseIterable, Comparable {
+        case watch, warning, distress, critical, severe
+
+        public static func < (lhs: Level, rhs: Level) -> Bool {
+            (allCases.firstIndex(of: lhs) ?? 0) < (allCases.firstIndex(of: rhs) ?? 0)
+        }
+    }
+
+    /// An interval with optional inclusive or exclusive bounds.
+    public struct Range: Sendable, Equatable {
+        public var minInclusive: Double?
+        public var minExclusive: Double?
+        public var maxInclusive: Double?
+        public var maxExclusive: Double?
+
+        public init(minInclusive: Double? = nil, minExclusive: Double? = nil, maxInclusive: Double? = nil, maxExclusive: Double? = nil) {
+            self.minInclusive = minInclusive
+            self.minExclusive = minExclusive
+            self.maxInclusive = maxInclusive
+            self.maxExclusive = maxExclusive
+        }
+
+        /// Whether `value` is within every bound.
+        public func contains(_ value: Double) -> Bool {
+            if let bound = minInclusive, !(value >= bound) { return false }
+            if let bound = minExclusive, !(value > bound) { return false }
+            if let bound = maxInclusive, !(value <= bound) { return false }
+            if let bound = maxExclusive, !(value < bound) { return false }
+            return true
+        }
+    }
+
+    /// The acceptable range at each level the definition gives.
+    public let ranges: [Level: Range]
+    /// How many consecutive samples must be out of range before the parameter is in alarm (`minViolations`, default 1).
+    public let minViolations: Int
+
+    public init(ranges: [Level: Range], minViolations: Int = 1) {
+        self.ranges = ranges
+        self.minViolations = minViolations
+    }
+
+    /// The most severe level whose range `value` is outside; nil when the value is acceptable at every level.
+    public func violatedLevel(_ value: Double) -> Level? {
+        Level.allCases.reversed().first { level in ranges[level].map { !$0.contains(value) } ?? false }
+    }
 }
