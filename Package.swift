@@ -123,6 +123,15 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Operations around a data center: the directory watcher (`sdc watch`) and the mirror (`sdc mirror`).
+        .target(name: "SDCSync", dependencies: [
+            "SDCCore", "SDCClient",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         // XTCE-driven CCSDS packet decoding.
         .target(name: "SDCPackets", dependencies: ["SDCCore"]),
         // libdeflate's C API (Debian: libdeflate-dev), for CDF GZIP compression.
@@ -142,6 +151,7 @@ let package = Package(
         .executableTarget(name: "sdc", dependencies: [
             "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCJobs", "SDCAssembly", "SDCPipeline", "SDCServer", "SDCPortal", "SDCClient", "SDCPackets", "SDCCDF",
             "SDCAlerts",
+            "SDCSync",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -191,6 +201,9 @@ let package = Package(
         ]),
         .testTarget(name: "SDCPacketsTests", dependencies: ["SDCPackets"]),
         .testTarget(name: "SDCCDFTests", dependencies: ["SDCCDF"]),
+        .testTarget(name: "SDCSyncTests", dependencies: [
+            "SDCSync", "SDCClient", "SDCCore", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "SDCAlertsTests", dependencies: [
             "SDCAlerts", "SDCAssembly", "SDCPostgres", "SDCJobs", "SDCCatalog", "SDCIngest", "SDCStorage", "SDCCDF", "SDCPackets", "SDCCore",
             .product(name: "Hummingbird", package: "hummingbird"),

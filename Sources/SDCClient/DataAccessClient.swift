@@ -77,6 +77,9 @@ public struct DataAccessClient: Sendable {
         public var path: String
         /// Whether an existing local copy with the server's SHA-256 was kept instead of downloading.
         public var reusedLocalCopy: Bool
+        /// The SHA-256 the file was verified against (the server's announced checksum), nil when the server
+        /// announced none.
+        public var sha256: String?
     }
 
     /// Downloads `filePath` (only its basename counts) to `<data dir>/<storage key>`.
@@ -99,11 +102,11 @@ public struct DataAccessClient: Sendable {
             let announced = try await transport.send(.init(.HEAD, url, followsRedirects: false)) { $0.announcedSHA256 }
             // Without a checksum to compare with, keep the copy as imap-data-access does.
             guard let announced, try sha256OfFile(at: destination) != announced else {
-                return Download(path: destination, reusedLocalCopy: true)
+                return Download(path: destination, reusedLocalCopy: true, sha256: announced)
             }
         }
 
-        try await transport.send(.init(.GET, url)) { response in
+        let verified: String? = try await transport.send(.init(.GET, url)) { response in
             let total = response.headers.first(name: "Content-Length").flatMap { Int64($0) }
             let bar = ProgressBar.make(progress, label: name, total: total)
             let partial = try PartialDownload(destination: destination)
@@ -116,8 +119,33 @@ public struct DataAccessClient: Sendable {
                 throw SDCClientError.checksumMismatch(key: fileName.key, expected: expected, actual: partial.sha256)
             }
             try partial.commit()
+            return response.announcedSHA256
         }
-        return Download(path: destination, reusedLocalCopy: false)
+        return Download(path: destination, reusedLocalCopy: false, sha256: verified)
+    }
+
+    /// The SHA-256 the data center's catalog holds for the file named `name` (announced by `HEAD /download/<key>`),
+    /// or nil when it has no such file (404). Watchers use it to tell a repeated upload of the same bytes (a 409
+    /// that counts as done) from a different file under the same name.
+    public func storedChecksum(of name: String) async throws(SDCClientError) -> String? {
+        let fileName: IMAPFileName
+        do {
+            fileName = try IMAPFileName.parse(LocalPath.name(name))
+        } catch {
+            throw .invalidArgument("Invalid file type for \(name). It does not matchany file formats.")
+        }
+        let url = configuration.routeBase + "/download/" + FormEncoding.quotePath(fileName.key)
+        do {
+            return try await transport.send(.init(.HEAD, url, followsRedirects: false)) { $0.announcedSHA256 }
+        } catch .http(404, _, _) {
+            return nil
+        }
+    }
+
+    /// The SHA-256 of the local file at `path`, lowercase hex (read in 1 MiB chunks; blocking, so callers on the
+    /// cooperative pool run it on a thread pool).
+    public static func sha256(ofFileAt path: String) throws(SDCClientError) -> String {
+        try sha256OfFile(at: path)
     }
 
     /// Uploads the file at `filePath`: asks `GET /upload/<name>` for an upload URL, then streams the file to
