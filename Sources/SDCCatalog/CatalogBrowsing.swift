@@ -71,7 +71,7 @@ public struct CatalogUsage: Sendable, Equatable {
 ///
 /// Implementations: ``SQLiteCatalog``; a PostgreSQL catalog implements it next. The web portal depends only on this
 /// protocol and ``FileCatalog``.
-public protocol CatalogBrowsing: Sendable {
+public protocol CatalogBrowsing: CatalogActivity {
     /// A page of the files a `/query`-style search matches, ordered by `order` (ties broken by key, so that pages never
     /// overlap), skipping `offset` matches and returning at most `limit`. Negative `offset` and `limit` count as 0.
     /// ``FilePage/total`` counts matches up to `countLimit`.

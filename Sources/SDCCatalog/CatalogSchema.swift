@@ -151,6 +151,9 @@ package enum CatalogSchema {
                 try db.execute(sql: "CREATE INDEX \(table)_by_descriptor ON \(table) (instrument, descriptor, start_date)")
             }
         }
+        migrator.registerMigration("v6: ingest and totals aggregates for the dashboard") { db in
+            for statement in CatalogActivitySQL.sqliteMigration { try db.execute(sql: statement) }
+        }
         return migrator
     }
 

@@ -74,6 +74,7 @@ enum PostgresCatalogSchema {
                                    statements: [FileClass.science, .quicklook, .dependency].map(CatalogSchema.table(for:)).map { table in
             "CREATE INDEX \(table)_by_descriptor ON \(table) (instrument, descriptor, start_date)"
         }),
+        PostgresCatalog.activityMigration,
     ]
 
     private static var scienceShaped: [String] {
