@@ -189,7 +189,7 @@ public struct IMAPFileName: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    private static func checkCharacters(of name: String) throws(NamingError) {
+    static func checkCharacters(of name: String) throws(NamingError) {
         if name.isEmpty { throw NamingError(name: name, message: "empty file name") }
         if name.utf8.count > maximumLength {
             throw NamingError(name: name, message: "file name is \(name.utf8.count) bytes long: at most \(maximumLength) are allowed")
