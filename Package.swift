@@ -69,6 +69,7 @@ let package = Package(
         // The PostgreSQL backend (PostgresNIO) of the catalog, API keys, request log and job store, for many replicas.
         .target(name: "SDCPostgres", dependencies: [
             "SDCCore", "SDCCatalog", "SDCJobs", "SDCAlerts",
+            "SDCIntegrity",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -111,6 +112,7 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            "SDCIntegrity",
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         // Client library for the API (AsyncHTTPClient).
@@ -132,6 +134,17 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // Integrity of the stored objects (`sdc verify`, the background scrub) and archive delivery to the SPDF (BagIt
+        // packages of ISTP-validated products, the delivery ledger).
+        .target(name: "SDCIntegrity", dependencies: [
+            "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCCDF", "SDCAlerts",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         // XTCE-driven CCSDS packet decoding.
         .target(name: "SDCPackets", dependencies: ["SDCCore"]),
         // libdeflate's C API (Debian: libdeflate-dev), for CDF GZIP compression.
@@ -145,6 +158,7 @@ let package = Package(
         // The composition root: the one place that names the concrete catalog, job store and object store.
         .target(name: "SDCAssembly", dependencies: [
             "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCJobs", "SDCPostgres", "SDCAlerts",
+            "SDCIntegrity",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The `sdc` command: wires the libraries together.
@@ -152,6 +166,7 @@ let package = Package(
             "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCJobs", "SDCAssembly", "SDCPipeline", "SDCServer", "SDCPortal", "SDCClient", "SDCPackets", "SDCCDF",
             "SDCAlerts",
             "SDCSync",
+            "SDCIntegrity",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -201,6 +216,10 @@ let package = Package(
         ]),
         .testTarget(name: "SDCPacketsTests", dependencies: ["SDCPackets"]),
         .testTarget(name: "SDCCDFTests", dependencies: ["SDCCDF"]),
+        .testTarget(name: "SDCIntegrityTests", dependencies: [
+            "SDCIntegrity", "SDCAssembly", "SDCPostgres", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCCDF", "SDCCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         .testTarget(name: "SDCSyncTests", dependencies: [
             "SDCSync", "SDCClient", "SDCCore", .product(name: "GRDB", package: "GRDB.swift"),
         ]),

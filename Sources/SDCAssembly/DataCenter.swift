@@ -4,6 +4,7 @@ import SDCAlerts
 import SDCCatalog
 import SDCCore
 import SDCIngest
+import SDCIntegrity
 import SDCJobs
 import SDCPostgres
 import SDCStorage
@@ -24,6 +25,8 @@ public struct DataCenter: Sendable {
     public let store: any ObjectStore
     /// The registry of installed algorithms (`sdc algorithms`), kept beside the jobs that run them.
     public let algorithms: any AlgorithmStore
+    /// The ledger of archive deliveries (`sdc archive`): `deliveries.sqlite` when embedded, else the shared database.
+    public let deliveries: any DeliveryLedger
     /// Checks whether the shared database answers, to tell an outage (503) from a fault (500); nil when embedded.
     public let databaseProbe: (any BackendProbe)?
     /// Alert conditions, their notification outbox and product latencies: `alerts.sqlite`, or the shared database.
@@ -35,17 +38,20 @@ public struct DataCenter: Sendable {
         let catalog = try SQLiteCatalog(path: root.appendingPathComponent("catalog.sqlite").path)
         let jobsPath = root.appendingPathComponent("jobs.sqlite").path
         self.init(root: root, catalog: catalog, jobs: try SQLiteJobStore(path: jobsPath), algorithms: try SQLiteAlgorithmStore(path: jobsPath),
+                  deliveries: try SQLiteDeliveryLedger(path: root.appendingPathComponent("deliveries.sqlite").path),
                   alerts: try SQLiteAlertStore(path: root.appendingPathComponent("alerts.sqlite").path),
                   store: try Self.filesystemStore(in: root, signer: Self.localSigner(in: root)))
     }
 
-    private init(root: URL, catalog: any DataCenterCatalog, jobs: any JobStore, algorithms: any AlgorithmStore, alerts: any AlertStore, store: any ObjectStore,
+    private init(root: URL, catalog: any DataCenterCatalog, jobs: any JobStore, algorithms: any AlgorithmStore, alerts: any AlertStore,
+                 deliveries: any DeliveryLedger, store: any ObjectStore,
                  databaseProbe: (any BackendProbe)? = nil) {
         self.alerts = alerts
         self.root = root
         self.catalog = catalog
         self.jobs = jobs
         self.algorithms = algorithms
+        self.deliveries = deliveries
         self.store = store
         self.databaseProbe = databaseProbe
     }
@@ -77,6 +83,7 @@ public struct DataCenter: Sendable {
         let catalog: any DataCenterCatalog
         let jobs: any JobStore
         let algorithms: any AlgorithmStore
+        let deliveries: any DeliveryLedger
         let alerts: any AlertStore
         // Presigned URLs made by one process must be accepted by every other: the secret lives where the state is shared.
         let signer: URLSigner
@@ -88,6 +95,7 @@ public struct DataCenter: Sendable {
                 catalog = postgres
                 jobs = try await PostgresJobStore(database: connection, clock: .system)
                 algorithms = try await PostgresAlgorithmStore(database: connection)
+                deliveries = try await PostgresDeliveryLedger(database: connection)
                 alerts = try await PostgresAlertStore(database: connection)
                 signer = URLSigner(secret: try await postgres.sharedSecret(named: "url-signing"))
                 probe = connection.probe
@@ -98,6 +106,7 @@ public struct DataCenter: Sendable {
             catalog = try SQLiteCatalog(path: root.appendingPathComponent("catalog.sqlite").path)
             jobs = try SQLiteJobStore(path: root.appendingPathComponent("jobs.sqlite").path)
             algorithms = try SQLiteAlgorithmStore(path: root.appendingPathComponent("jobs.sqlite").path)
+            deliveries = try SQLiteDeliveryLedger(path: root.appendingPathComponent("deliveries.sqlite").path)
             alerts = try SQLiteAlertStore(path: root.appendingPathComponent("alerts.sqlite").path)
             signer = try localSigner(in: root)
         }
@@ -116,7 +125,7 @@ public struct DataCenter: Sendable {
         } else {
             store = try filesystemStore(in: root, signer: signer)
         }
-        return DataCenter(root: root, catalog: catalog, jobs: jobs, algorithms: algorithms, alerts: alerts, store: store, databaseProbe: probe)
+        return DataCenter(root: root, catalog: catalog, jobs: jobs, algorithms: algorithms, alerts: alerts, deliveries: deliveries, store: store, databaseProbe: probe)
     }
 
     /// The store as a bucket whose objects can be listed and set aside (direct-to-bucket uploads); nil for the
