@@ -226,6 +226,8 @@ let package = Package(
         .testTarget(name: "SDCAlertsTests", dependencies: [
             "SDCAlerts", "SDCAssembly", "SDCPostgres", "SDCJobs", "SDCCatalog", "SDCIngest", "SDCStorage", "SDCCDF", "SDCPackets", "SDCCore",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
     ]

@@ -117,7 +117,8 @@ public struct AlertRule: Sendable {
         /// The filesystem holding `path` is fuller than `percent`.
         case storage(path: String, percent: Double)
 
-        var typeName: String {
+        /// The `type` of the rule in the rules file.
+        public var typeName: String {
             switch self {
             case .limit: "limit"
             case .xtceAlarms: "xtce_alarms"
@@ -136,6 +137,13 @@ public struct AlertRule: Sendable {
     public var kind: Kind
     /// The line of the rule in its file.
     public var line: Int
+
+    public init(name: String, severity: AlertSeverity, kind: Kind, line: Int = 0) {
+        self.name = name
+        self.severity = severity
+        self.kind = kind
+        self.line = line
+    }
 }
 
 /// The rules file of `sdc serve --alerts` (YAML), checked entirely at start-up: every error names its line.
@@ -162,6 +170,15 @@ public struct AlertRules: Sendable {
     public var latencyRequirement: Int64
     public var webhooks: [Webhook]
     public var rules: [AlertRule]
+
+    /// Rules set in code; the default (no rules, no webhooks) only records product latencies.
+    public init(evaluationInterval: Duration = .seconds(60), latencyRequirement: Int64 = 86_400, webhooks: [Webhook] = [],
+                rules: [AlertRule] = []) {
+        self.evaluationInterval = evaluationInterval
+        self.latencyRequirement = latencyRequirement
+        self.webhooks = webhooks
+        self.rules = rules
+    }
 
     /// Reads and checks the rules file at `url` (paths in it are relative to its folder).
     public init(contentsOf url: URL) throws(AlertRulesError) {

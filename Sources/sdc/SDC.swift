@@ -10,6 +10,7 @@ struct SDC: AsyncParsableCommand {
             ServeCommand.self, WorkerCommand.self, RunJobCommand.self, JobsCommand.self, AlgorithmsCommand.self, KeysCommand.self,
             QueryCommand.self, DownloadCommand.self, UploadCommand.self, ReprocessCommand.self,
             NameCommand.self, PacketsCommand.self, CDFCommand.self,
+            AlertsCommand.self,
             WatchCommand.self, MirrorCommand.self,
         ]
     )

@@ -112,6 +112,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var root: RootOption
     @OptionGroup var pipelineOptions: PipelineOptions
+    @OptionGroup var alertOptions: AlertOptions
 
     @Option(help: "Address to listen on.")
     var host = "127.0.0.1"
@@ -171,7 +172,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.maximumUploadSize = maxUploadSize
         configuration.maximumConcurrentRequests = maxConcurrentRequests
         let metrics = ServerMetrics(instance: instance ?? (port == 0 ? ProcessIdentity.current.description : "\(ProcessIdentity.current.host):\(port)"))
-        let ingestor = dataCenter.ingestor(listeners: [planner, IngestMetricsListener(metrics: metrics)], logger: logger)
+        let alerting = try alertOptions.alerting(dataCenter, metrics: metrics)
+        let ingestor = dataCenter.ingestor(listeners: alerting.listeners + [planner, IngestMetricsListener(metrics: metrics)], logger: logger)
         // Recovered uploads go through the planner too, so that a file stored just before a crash is still processed.
         _ = try await dataCenter.recover(through: ingestor, logger: logger)
         let gate = ClaimGate()
@@ -182,7 +184,7 @@ struct ServeCommand: AsyncParsableCommand {
         let server = DataCenterServer(
             configuration: configuration, ingestor: ingestor, keys: dataCenter.catalog, requestLog: dataCenter.catalog,
             processing: hooks,
-            extensions: direct.routes + [MetricsEndpoint(metrics: metrics, catalog: dataCenter.catalog, jobs: dataCenter.jobs,
+            extensions: direct.routes + alerting.routes(portal) + [MetricsEndpoint(metrics: metrics, catalog: dataCenter.catalog, jobs: dataCenter.jobs,
                                                                  leases: dataCenter.catalog),
                          portal, AlgorithmsPages(portal: portal, algorithms: dataCenter.algorithms,
                                                  configuredProducts: pipeline.registry.productsByInstalledAlgorithm)],
@@ -215,7 +217,7 @@ struct ServeCommand: AsyncParsableCommand {
         // the API still serves their uploads), then the planner, then the server finishes the requests in flight.
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: application), .init(service: planner), .init(service: workers, successTerminationBehavior: .ignore)]
-                + direct.services,
+                + direct.services + alerting.services,
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
