@@ -155,15 +155,32 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // I-ALiRT real-time data: packet ingest (uploaded L0 files, live POSTs), the real-time record store (SQLite,
+        // PostgreSQL) and the API ialirt-data-access 0.10.0 calls.
+        .target(name: "SDCIALiRT", dependencies: [
+            "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCServer", "SDCPackets", "SDCCDF", "SDCPostgres",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ], resources: [.copy("Resources/ialirt.xml")]),
+        .testTarget(name: "SDCIALiRTTests", dependencies: [
+            "SDCIALiRT", "SDCServer", "SDCIngest", "SDCCatalog", "SDCStorage", "SDCAssembly", "SDCPostgres", "SDCCore", "SDCCDF",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         // The composition root: the one place that names the concrete catalog, job store and object store.
         .target(name: "SDCAssembly", dependencies: [
-            "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCJobs", "SDCPostgres", "SDCAlerts",
+            "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCJobs", "SDCPostgres", "SDCIALiRT", "SDCAlerts",
             "SDCIntegrity",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The `sdc` command: wires the libraries together.
         .executableTarget(name: "sdc", dependencies: [
-            "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCJobs", "SDCAssembly", "SDCPipeline", "SDCServer", "SDCPortal", "SDCClient", "SDCPackets", "SDCCDF",
+            "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCJobs", "SDCAssembly", "SDCPipeline", "SDCServer", "SDCPortal", "SDCClient", "SDCPackets", "SDCCDF", "SDCIALiRT",
             "SDCAlerts",
             "SDCSync",
             "SDCIntegrity",

@@ -3,6 +3,7 @@ import Logging
 import SDCAlerts
 import SDCCatalog
 import SDCCore
+import SDCIALiRT
 import SDCIngest
 import SDCIntegrity
 import SDCJobs
@@ -31,6 +32,8 @@ public struct DataCenter: Sendable {
     public let databaseProbe: (any BackendProbe)?
     /// Alert conditions, their notification outbox and product latencies: `alerts.sqlite`, or the shared database.
     public let alerts: any AlertStore
+    /// The I-ALiRT real-time store: `ialirt.sqlite` in the folder, or tables of the shared database.
+    public let ialirt: any IALiRTStore
 
     /// Opens (creating if needed) the embedded data center in `root`.
     public init(root: URL) throws {
@@ -38,14 +41,16 @@ public struct DataCenter: Sendable {
         let catalog = try SQLiteCatalog(path: root.appendingPathComponent("catalog.sqlite").path)
         let jobsPath = root.appendingPathComponent("jobs.sqlite").path
         self.init(root: root, catalog: catalog, jobs: try SQLiteJobStore(path: jobsPath), algorithms: try SQLiteAlgorithmStore(path: jobsPath),
-                  deliveries: try SQLiteDeliveryLedger(path: root.appendingPathComponent("deliveries.sqlite").path),
                   alerts: try SQLiteAlertStore(path: root.appendingPathComponent("alerts.sqlite").path),
-                  store: try Self.filesystemStore(in: root, signer: Self.localSigner(in: root)))
+                  deliveries: try SQLiteDeliveryLedger(path: root.appendingPathComponent("deliveries.sqlite").path),
+                  store: try Self.filesystemStore(in: root, signer: Self.localSigner(in: root)),
+                  ialirt: try SQLiteIALiRTStore(path: root.appendingPathComponent("ialirt.sqlite").path))
     }
 
     private init(root: URL, catalog: any DataCenterCatalog, jobs: any JobStore, algorithms: any AlgorithmStore, alerts: any AlertStore,
                  deliveries: any DeliveryLedger, store: any ObjectStore,
-                 databaseProbe: (any BackendProbe)? = nil) {
+                 ialirt: any IALiRTStore, databaseProbe: (any BackendProbe)? = nil) {
+        self.ialirt = ialirt
         self.alerts = alerts
         self.root = root
         self.catalog = catalog
@@ -83,8 +88,9 @@ public struct DataCenter: Sendable {
         let catalog: any DataCenterCatalog
         let jobs: any JobStore
         let algorithms: any AlgorithmStore
-        let deliveries: any DeliveryLedger
         let alerts: any AlertStore
+        let deliveries: any DeliveryLedger
+        let ialirt: any IALiRTStore
         // Presigned URLs made by one process must be accepted by every other: the secret lives where the state is shared.
         let signer: URLSigner
         var probe: (any BackendProbe)?
@@ -95,8 +101,9 @@ public struct DataCenter: Sendable {
                 catalog = postgres
                 jobs = try await PostgresJobStore(database: connection, clock: .system)
                 algorithms = try await PostgresAlgorithmStore(database: connection)
-                deliveries = try await PostgresDeliveryLedger(database: connection)
                 alerts = try await PostgresAlertStore(database: connection)
+                deliveries = try await PostgresDeliveryLedger(database: connection)
+                ialirt = try await PostgresIALiRTStore(database: connection)
                 signer = URLSigner(secret: try await postgres.sharedSecret(named: "url-signing"))
                 probe = connection.probe
             } catch {
@@ -106,8 +113,9 @@ public struct DataCenter: Sendable {
             catalog = try SQLiteCatalog(path: root.appendingPathComponent("catalog.sqlite").path)
             jobs = try SQLiteJobStore(path: root.appendingPathComponent("jobs.sqlite").path)
             algorithms = try SQLiteAlgorithmStore(path: root.appendingPathComponent("jobs.sqlite").path)
-            deliveries = try SQLiteDeliveryLedger(path: root.appendingPathComponent("deliveries.sqlite").path)
             alerts = try SQLiteAlertStore(path: root.appendingPathComponent("alerts.sqlite").path)
+            deliveries = try SQLiteDeliveryLedger(path: root.appendingPathComponent("deliveries.sqlite").path)
+            ialirt = try SQLiteIALiRTStore(path: root.appendingPathComponent("ialirt.sqlite").path)
             signer = try localSigner(in: root)
         }
         let store: any ObjectStore
@@ -125,7 +133,7 @@ public struct DataCenter: Sendable {
         } else {
             store = try filesystemStore(in: root, signer: signer)
         }
-        return DataCenter(root: root, catalog: catalog, jobs: jobs, algorithms: algorithms, alerts: alerts, deliveries: deliveries, store: store, databaseProbe: probe)
+        return DataCenter(root: root, catalog: catalog, jobs: jobs, algorithms: algorithms, alerts: alerts, deliveries: deliveries, store: store, ialirt: ialirt, databaseProbe: probe)
     }
 
     /// The store as a bucket whose objects can be listed and set aside (direct-to-bucket uploads); nil for the

@@ -173,7 +173,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.maximumConcurrentRequests = maxConcurrentRequests
         let metrics = ServerMetrics(instance: instance ?? (port == 0 ? ProcessIdentity.current.description : "\(ProcessIdentity.current.host):\(port)"))
         let alerting = try alertOptions.alerting(dataCenter, metrics: metrics)
-        let ingestor = dataCenter.ingestor(listeners: alerting.listeners + [planner, IngestMetricsListener(metrics: metrics)], logger: logger)
+        let ialirt = IALiRTWiring(dataCenter: dataCenter)
+        let ingestor = dataCenter.ingestor(listeners: alerting.listeners + [planner, IngestMetricsListener(metrics: metrics), ialirt.ingest], logger: logger)
         // Recovered uploads go through the planner too, so that a file stored just before a crash is still processed.
         _ = try await dataCenter.recover(through: ingestor, logger: logger)
         let gate = ClaimGate()
@@ -187,7 +188,8 @@ struct ServeCommand: AsyncParsableCommand {
             extensions: direct.routes + alerting.routes(portal) + [MetricsEndpoint(metrics: metrics, catalog: dataCenter.catalog, jobs: dataCenter.jobs,
                                                                  leases: dataCenter.catalog),
                          portal, AlgorithmsPages(portal: portal, algorithms: dataCenter.algorithms,
-                                                 configuredProducts: pipeline.registry.productsByInstalledAlgorithm)],
+                                                 configuredProducts: pipeline.registry.productsByInstalledAlgorithm)]
+                + ialirt.extensions(keys: dataCenter.catalog, portal: portal),
             databaseProbe: dataCenter.databaseProbe, logger: logger)
         let address = ListeningAddress()
         let environment = LocalWorkerEnvironment(ingestor: ingestor) { await address.get() }
