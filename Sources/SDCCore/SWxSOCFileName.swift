@@ -44,6 +44,7 @@ public struct SWxSOCFileName: Sendable, Hashable, CustomStringConvertible {
     /// The differences from swxsoc 0.2.3, each a name swxsoc accepts (or misreads) and sdc rejects.
     public static let deliberateDifferences: [String] = [
         "A product level must be one of the mission's levels, optionally followed by 'test': swxsoc accepts any text after a mode ('hermes_eea_fast_xyz_..._v1.0.0.cdf' is level 'xyz') and any part starting with a level's two letters ('l1x' is level 'l1x').",
+        "A level of other than two letters is read as a level: swxsoc compares only a part's first two letters with the levels, so it reads its own 'padre_meddea_raw_survey_..._v1.0.0.fits' as mode 'raw', level 'survey'.",
         "A part after the instrument is a mode only when it is not a level: 'hermes_eea_l1x_l1_..._v1.0.0.cdf' is mode 'l1x', level 'l1' (swxsoc: level 'l1x'); creating a name whose mode is a level is refused, because it could not be read back.",
         "The test flag is read from the level part only ('l1test'): swxsoc also sets it when a mode or descriptor contains 'test' ('latest').",
         "A product version must be 'v' and three dot-separated non-negative integers: swxsoc reads any last part ('v1.0', 'vvabc') and creates 'v-1.2.3'.",

@@ -1,0 +1,200 @@
+"""Several missions in one data center (issue 14): sdc's HERMES and PADRE grammars against the real swxsoc 0.2.3.
+
+The swxsoc side runs in its own venv (scripts/lib/swxsoc.sh exports SDC_SWXSOC_VENV) through
+fixtures/swxsoc_oracle.py; the sdc side is `sdc name create` and `sdc name parse --json`.
+"""
+
+import json
+import os
+import random
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+
+ORACLE = Path(__file__).parent / "fixtures" / "swxsoc_oracle.py"
+MISSIONS = {
+    "hermes": {"instruments": ["eea", "nemisis", "merit", "spani"], "levels": ["l0", "l1", "ql", "l2", "l3"]},
+    "padre": {"instruments": ["meddea", "sharp", "craft"], "levels": ["raw", "l0", "l1", "ql", "l2", "l3"]},
+}
+WORDS = ["fast", "slow", "burst", "hk", "spec", "a-b", "x1", "sci", "Q2", "survey"]
+
+
+@pytest.fixture(scope="session")
+def swxsoc_python() -> str:
+    venv = os.environ.get("SDC_SWXSOC_VENV") or str(REPO / ".venv-swxsoc")
+    python = Path(venv) / "bin" / "python"
+    assert python.is_file(), f"swxsoc venv not found at {venv}: scripts/test builds it (scripts/lib/swxsoc.sh)"
+    return str(python)
+
+
+def swxsoc(python: str, mission: str, create=(), parse=()) -> dict:
+    """swxsoc's answers for one mission."""
+    env = {**os.environ, "SWXSOC_MISSION": mission}
+    out = subprocess.run([python, str(ORACLE)], input=json.dumps({"create": list(create), "parse": list(parse)}),
+                         capture_output=True, text=True, env=env, check=True, timeout=300)
+    answer = json.loads(out.stdout.strip().splitlines()[-1])
+    assert answer["mission"] == mission
+    return answer
+
+
+def sdc_create(sdc_bin: str, mission: str, kwargs: dict) -> subprocess.CompletedProcess:
+    args = [sdc_bin, "name", "create", "--mission", mission, "--instrument", kwargs["instrument"], "--time", kwargs["time"],
+            "--level", kwargs["level"], "--version", kwargs["version"]]
+    if kwargs.get("mode"):
+        args += ["--mode", kwargs["mode"]]
+    if kwargs.get("descriptor"):
+        args += ["--descriptor", kwargs["descriptor"]]
+    if kwargs.get("test"):
+        args.append("--test")
+    return subprocess.run(args, capture_output=True, text=True, timeout=60)
+
+
+def sdc_parse(sdc_bin: str, mission: str, names: list[str]) -> list[dict]:
+    out = subprocess.run([sdc_bin, "name", "parse", "--mission", mission, "--json", *names], capture_output=True, text=True, timeout=60)
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [line["name"] for line in lines] == names
+    return lines
+
+
+def product_arguments(mission: str, rng: random.Random, count: int) -> list[dict]:
+    """Random product names both libraries should build the same way (no mode that reads as a level)."""
+    levels = MISSIONS[mission]["levels"]
+    result = []
+    for _ in range(count):
+        mode = rng.choice(WORDS) if rng.random() < 0.4 else ""
+        result.append({
+            "instrument": rng.choice(MISSIONS[mission]["instruments"]),
+            "time": f"{rng.randint(2020, 2035)}-{rng.randint(1, 12):02}-{rng.randint(1, 28):02}T"
+                    f"{rng.randint(0, 23):02}:{rng.randint(0, 59):02}:{rng.randint(0, 59):02}",
+            "level": rng.choice(levels),
+            "version": f"{rng.randint(0, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 300)}",
+            "mode": mode if mode[:2] not in levels else "",
+            "descriptor": rng.choice(WORDS) if rng.random() < 0.5 else "",
+            "test": rng.random() < 0.25,
+        })
+    return result
+
+
+def same_fields(ours: dict, theirs: dict, raw: bool) -> bool:
+    expected = {k: theirs[k] for k in ("instrument", "mode", "test", "time", "level", "version", "descriptor")}
+    if raw:
+        expected["mission"] = theirs["mission"]
+    return {k: ours[k] for k in expected} == expected
+
+
+@pytest.mark.parametrize("mission", sorted(MISSIONS))
+def test_generated_product_names_agree_with_swxsoc(sdc_bin, swxsoc_python, mission):
+    """Names created by both from the same arguments are equal, and both parse them to the same fields."""
+    arguments = product_arguments(mission, random.Random(f"sdc-{mission}"), 40)
+    theirs = swxsoc(swxsoc_python, mission, create=arguments)
+    names = []
+    for kwargs, their_name in zip(arguments, theirs["create"]):
+        ours = sdc_create(sdc_bin, mission, kwargs)
+        assert ours.returncode == 0, f"{kwargs}: {ours.stderr}"
+        assert ours.stdout.strip() == their_name, kwargs
+        names.append(their_name)
+    parsed = swxsoc(swxsoc_python, mission, parse=names)["parse"]
+    misread = 0
+    for kwargs, ours, their_fields in zip(arguments, sdc_parse(sdc_bin, mission, names), parsed):
+        assert ours["valid"] and ours["class"] == "science", ours
+        # sdc reads back exactly what was created.
+        fields = ours["fields"]
+        assert (fields["instrument"], fields["level"], fields["mode"] or "", fields["descriptor"] or "", fields["test"],
+                fields["version"]) == (kwargs["instrument"], kwargs["level"], kwargs["mode"], kwargs["descriptor"],
+                                       kwargs["test"], kwargs["version"]), (kwargs, fields)
+        assert fields["time"] == kwargs["time"] + ".000"
+        assert ours["key"].startswith(f"{mission}/{fields['instrument']}/{fields['level']}/")
+        if len(kwargs["level"]) != 2:
+            # Deliberate difference: swxsoc compares a part's first two letters with the levels, so it misreads
+            # PADRE's three-letter level 'raw' as a mode; sdc reads the level.
+            misread += their_fields.get("level") != kwargs["level"]
+            continue
+        assert same_fields(fields, their_fields, raw=False), (ours, their_fields)
+    if mission == "hermes":
+        assert misread == 0
+
+
+@pytest.mark.parametrize("mission", sorted(MISSIONS))
+def test_raw_names_agree_with_swxsoc(sdc_bin, swxsoc_python, mission):
+    """sdc's raw names (`name create --raw`) and raw names in swxsoc's other time forms read the same in both."""
+    rng = random.Random(f"raw-{mission}")
+    names = []
+    for instrument in MISSIONS[mission]["instruments"]:
+        for _ in range(5):
+            t = f"{rng.randint(2020, 2035)}-{rng.randint(1, 12):02}-{rng.randint(1, 28):02}T{rng.randint(0, 23):02}:00:{rng.randint(0, 59):02}"
+            out = subprocess.run([sdc_bin, "name", "create", "--mission", mission, "--raw", "--instrument", instrument,
+                                  "--time", t, "--version", str(rng.randint(0, 3))], capture_output=True, text=True, check=True)
+            names.append(out.stdout.strip())
+    names += [f"{mission}_{MISSIONS[mission]['instruments'][0].upper()}_240916122901.dat",
+              f"{mission}_{MISSIONS[mission]['instruments'][-1]}_2024042_000000.bin",
+              f"{mission}_{MISSIONS[mission]['instruments'][0]}_1761936771334.csv"]
+    parsed = swxsoc(swxsoc_python, mission, parse=names)["parse"]
+    for ours, their_fields in zip(sdc_parse(sdc_bin, mission, names), parsed):
+        assert "error" not in their_fields, their_fields
+        assert ours["valid"] and ours["class"] == "raw", ours
+        assert same_fields(ours["fields"], their_fields, raw=True), (ours, their_fields)
+
+
+def test_rejections_agree_with_swxsoc(sdc_bin, swxsoc_python):
+    """Names and arguments swxsoc refuses, sdc refuses too."""
+    bad = ["padre_eea_l1_20240406T120621_v1.2.3.cdf", "hermes_xyz_l1_20240406T120621_v1.2.3.cdf",
+           "hermes_EEA_l0_20241306T120621.bin", "hermes_EEA_l0_2024000-000000_v0.bin", "hermes_eea_l0.bin",
+           "hermes_eea_l1_20240406T246021_v1.2.3.cdf", "hermes_l0_2024042-000000.bin"]
+    theirs = swxsoc(swxsoc_python, "hermes", parse=bad,
+                    create=[{"instrument": "eea", "time": "2024-04-06T12:06:21", "level": "l5", "version": "1.0.0"},
+                            {"instrument": "eea", "time": "2024-04-06T12:06:21", "level": "l1", "version": "1.0"},
+                            {"instrument": "nem", "time": "2024-04-06T12:06:21", "level": "l1", "version": "1.0.0"},
+                            {"instrument": "eea", "time": "2024-04-06T12:06:21", "level": "l1", "version": "1.0.0", "descriptor": "a_b"}])
+    assert all("error" in r for r in theirs["parse"]), theirs["parse"]
+    assert all(isinstance(r, dict) and "error" in r for r in theirs["create"]), theirs["create"]
+    for ours in sdc_parse(sdc_bin, "hermes", bad):
+        assert not ours["valid"] and ours["error"], ours
+    for kwargs in [{"instrument": "eea", "time": "2024-04-06T12:06:21", "level": "l5", "version": "1.0.0"},
+                   {"instrument": "eea", "time": "2024-04-06T12:06:21", "level": "l1", "version": "1.0"},
+                   {"instrument": "nem", "time": "2024-04-06T12:06:21", "level": "l1", "version": "1.0.0"},
+                   {"instrument": "eea", "time": "2024-04-06T12:06:21", "level": "l1", "version": "1.0.0", "descriptor": "a_b"}]:
+        out = sdc_create(sdc_bin, "hermes", kwargs)
+        assert out.returncode != 0 and out.stderr.strip(), kwargs
+
+
+# Each deliberate difference (SWxSOCFileName.deliberateDifferences): swxsoc accepts the name, sdc refuses it.
+DELIBERATE = {
+    "hermes": ["hermes_eea_fast_xyz_20240406T120621_v1.0.0.cdf", "hermes_eea_l1x_20240406T120621_v1.0.0.cdf",
+               "hermes_eea_l1_20240406T120621_v1.0.cdf", "hermes_eea_l1_20240406T120621_vvabc.cdf",
+               "hermes_eea_l1_a_b_c_20240406T120621_v1.0.0.cdf", "hermes_eea_20240406T120621_v1.0.0.cdf",
+               "hermes_eea_l1_20240406T1206_v1.2.3.cdf", "hermes_eea_l1_2024046T120621_v1.2.3.cdf",
+               "padre_EEA_l0_2024042-000000_v0.bin", "xyz_eea_l0_2024042-000000.bin",
+               "hermes_eea_l1_20240406T120621_v1.2.3.fits", "hermes_EEA_l0_2023366-000000_v0.bin"],
+    "padre": ["padre_meddea_l1_20250710T010203_v0.1.fits"],
+}
+
+
+@pytest.mark.parametrize("mission", sorted(DELIBERATE))
+def test_deliberate_differences_are_real(sdc_bin, swxsoc_python, mission):
+    names = DELIBERATE[mission]
+    theirs = swxsoc(swxsoc_python, mission, parse=names)["parse"]
+    assert all("error" not in r for r in theirs), theirs
+    for ours in sdc_parse(sdc_bin, mission, names):
+        assert not ours["valid"] and ours["error"], ours
+
+
+def test_shared_vectors_through_the_command_line(sdc_bin, shared_dir):
+    """`sdc name parse --mission M --json` prints one object per name with the mission's fields and key."""
+    vectors = json.loads((shared_dir / "testdata" / "naming" / "swxsoc_vectors.json").read_text())["missions"]
+    for mission, entry in vectors.items():
+        names = [p["name"] for p in entry["parse"]]
+        for ours, vector in zip(sdc_parse(sdc_bin, mission, names), entry["parse"]):
+            assert list(ours) == ["name", "valid", "class", "key", "fields", "error"]
+            assert ours["valid"] == isinstance(vector["result"], dict), (ours, vector)
+            if ours["valid"]:
+                assert list(ours["fields"]) == ["mission", "instrument", "mode", "test", "time", "level", "version",
+                                                "descriptor", "extension"]
+                assert ours["fields"]["instrument"] == vector["result"]["instrument"]
+    out = subprocess.run([sdc_bin, "name", "parse", "--json", "imap_swe_l1a_sci_20240105_v001.0002.cdf"],
+                         capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout)["key"] == "imap/swe/l1a/2024/01/imap_swe_l1a_sci_20240105_v001.0002.cdf"
+    out = subprocess.run([sdc_bin, "name", "parse", "--mission", "mars", "x"], capture_output=True, text=True)
+    assert out.returncode != 0 and "mission 'mars'" in out.stderr
