@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "SDCPortal", targets: ["SDCPortal"]),
         .library(name: "SDCClient", targets: ["SDCClient"]),
         .library(name: "SDCPackets", targets: ["SDCPackets"]),
+        .library(name: "SDCHAPI", targets: ["SDCHAPI"]),
         .library(name: "SDCCDF", targets: ["SDCCDF"]),
         .library(name: "SDCAlerts", targets: ["SDCAlerts"]),
     ],
@@ -172,6 +173,13 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
+        // HAPI 3.3 time-series service over the CDF products, served beside the API at /hapi.
+        .target(name: "SDCHAPI", dependencies: [
+            "SDCCore", "SDCCatalog", "SDCStorage", "SDCCDF", "SDCServer",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         // The composition root: the one place that names the concrete catalog, job store and object store.
         .target(name: "SDCAssembly", dependencies: [
             "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCJobs", "SDCPostgres", "SDCIALiRT", "SDCAlerts",
@@ -180,7 +188,7 @@ let package = Package(
         ]),
         // The `sdc` command: wires the libraries together.
         .executableTarget(name: "sdc", dependencies: [
-            "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCJobs", "SDCAssembly", "SDCPipeline", "SDCServer", "SDCPortal", "SDCClient", "SDCPackets", "SDCCDF", "SDCIALiRT",
+            "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCJobs", "SDCAssembly", "SDCPipeline", "SDCServer", "SDCPortal", "SDCClient", "SDCPackets", "SDCCDF", "SDCHAPI", "SDCIALiRT",
             "SDCAlerts",
             "SDCSync",
             "SDCIntegrity",
@@ -233,6 +241,12 @@ let package = Package(
         ]),
         .testTarget(name: "SDCPacketsTests", dependencies: ["SDCPackets"]),
         .testTarget(name: "SDCCDFTests", dependencies: ["SDCCDF"]),
+        .testTarget(name: "SDCHAPITests", dependencies: [
+            "SDCHAPI", "SDCServer", "SDCIngest", "SDCAssembly", "SDCCatalog", "SDCCDF", "SDCCore", "SDCStorage",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         .testTarget(name: "SDCIntegrityTests", dependencies: [
             "SDCIntegrity", "SDCAssembly", "SDCPostgres", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCCDF", "SDCCore",
             .product(name: "NIOCore", package: "swift-nio"),

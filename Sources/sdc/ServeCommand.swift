@@ -187,7 +187,7 @@ struct ServeCommand: AsyncParsableCommand {
             processing: hooks,
             extensions: direct.routes + alerting.routes(portal) + [MetricsEndpoint(metrics: metrics, catalog: dataCenter.catalog, jobs: dataCenter.jobs,
                                                                  leases: dataCenter.catalog),
-                         portal, AlgorithmsPages(portal: portal, algorithms: dataCenter.algorithms,
+                         portal, hapi(dataCenter), AlgorithmsPages(portal: portal, algorithms: dataCenter.algorithms,
                                                  configuredProducts: pipeline.registry.productsByInstalledAlgorithm)]
                 + ialirt.extensions(keys: dataCenter.catalog, portal: portal),
             databaseProbe: dataCenter.databaseProbe, logger: logger)
