@@ -33,6 +33,8 @@ public enum JobLimits {
     public static let backoffSeconds: ClosedRange<Int64> = 0...604_800
     /// A claimed trigger is planned again after this long if its planner disappears (milliseconds).
     public static let triggerClaimMilliseconds: Int64 = 60_000
+    /// The due time of a waiting trigger: never (``JobStore/park(_:waitingFor:)``).
+    public static let waitingDueMilliseconds = Int64.max
     /// The widest date range one reprocess request may name (about ten years).
     public static let maximumReprocessDays = 3_660
     /// How many times a job may be postponed (its algorithm exited 75) before a postponement counts as a failed attempt.
@@ -115,8 +117,17 @@ public protocol JobStore: JobQueue {
     /// Claims up to `limit` triggers due at `nowMilliseconds`: each is hidden for ``JobLimits/triggerClaimMilliseconds``
     /// and comes back due if its planner never completes it.
     func claimDueTriggers(nowMilliseconds: Int64, limit: Int) async throws(JobStoreError) -> [ClaimedTrigger]
-    /// The earliest pending due time.
+    /// The earliest pending due time (waiting triggers are never due).
     func nextTriggerDueMilliseconds() async throws(JobStoreError) -> Int64?
+    /// Keeps a claimed trigger whose required input is missing as *waiting*, with `reason` (what it waits for): it is
+    /// never due until ``wakeWaitingTriggers(products:from:through:dueMilliseconds:)`` or a new trigger for the same
+    /// product and day makes it due again. A trigger re-armed since it was claimed is left due.
+    func park(_ trigger: ClaimedTrigger, waitingFor reason: String) async throws(JobStoreError)
+    /// Makes the waiting triggers of `products` (every product when nil) on days `from` through `to` due at
+    /// `dueMilliseconds`, so that they are planned again now that an input may have arrived; returns how many.
+    func wakeWaitingTriggers(products: [ProductNode]?, from: FileDate, through to: FileDate, dueMilliseconds: Int64) async throws(JobStoreError) -> Int
+    /// The waiting triggers, oldest day first, at most `limit`.
+    func waitingTriggers(limit: Int) async throws(JobStoreError) -> [WaitingTrigger]
     /// Records that the algorithm of the job `credential` holds asked to upload `name`, and whether a file of that name
     /// `exists` already. An existing file that an earlier attempt of the same job was granted is its own; any other
     /// existing file is a collision with another producer: it is recorded against the job, which then fails on
@@ -166,6 +177,55 @@ public struct Trigger: Sendable, Hashable {
         self.date = date
         self.repointing = repointing
         self.campaign = campaign
+    }
+}
+
+/// A product and day the planner cannot plan yet because a required input is missing: a job waiting for its input.
+public struct WaitingTrigger: Sendable, Hashable {
+    public var trigger: Trigger
+    /// What it waits for, e.g. `leapseconds kernel (spice) covering 2024-09-24`.
+    public var reason: String
+
+    public init(trigger: Trigger, reason: String) {
+        self.trigger = trigger
+        self.reason = reason
+    }
+
+    /// The JSON object the job listings show for it: a job row with status `WAITING` and the reason.
+    public var json: JSONValue {
+        .object([
+            ("status", .string("WAITING")),
+            ("instrument", .string(trigger.product.source)),
+            ("data_level", .string(trigger.product.dataType)),
+            ("descriptor", .string(trigger.product.descriptor)),
+            ("start_date", .string(trigger.date.description)),
+            ("repointing", trigger.repointing.map { .int($0) } ?? .null),
+            ("waiting_for", .string(reason)),
+        ])
+    }
+}
+
+/// The one statement that wakes waiting triggers, for every job store: the condition on products and days, with
+/// `?` placeholders and their values in order.
+public enum WaitingTriggerSQL {
+    /// A value bound to a placeholder.
+    public enum Argument: Sendable, Hashable {
+        case text(String)
+        case integer(Int64)
+    }
+
+    /// `UPDATE triggers SET due_at = ?, waiting_for = NULL WHERE waiting_for IS NOT NULL AND start_date BETWEEN ? AND ?
+    /// [AND ((instrument = ? AND data_level = ? AND descriptor = ?) OR ...)]`.
+    public static func wake(products: [ProductNode]?, from: FileDate, through to: FileDate,
+                            dueMilliseconds: Int64) -> (sql: String, arguments: [Argument]) {
+        var sql = "UPDATE triggers SET due_at = ?, waiting_for = NULL WHERE waiting_for IS NOT NULL AND start_date >= ? AND start_date <= ?"
+        var arguments: [Argument] = [.integer(dueMilliseconds), .text(from.description), .text(to.description)]
+        if let products {
+            guard !products.isEmpty else { return (sql + " AND 1 = 0", arguments) }
+            sql += " AND (" + products.map { _ in "(instrument = ? AND data_level = ? AND descriptor = ?)" }.joined(separator: " OR ") + ")"
+            for product in products { arguments += [.text(product.source), .text(product.dataType), .text(product.descriptor)] }
+        }
+        return (sql, arguments)
     }
 }
 

@@ -93,6 +93,10 @@ public final class SQLiteJobStore: JobStore {
                 );
                 """)
         }
+        migrator.registerMigration("v4: waiting triggers") { db in
+            // What a trigger whose required input is missing waits for; NULL for a trigger that is due.
+            try db.execute(sql: "ALTER TABLE triggers ADD COLUMN waiting_for TEXT")
+        }
         return migrator
     }
 
@@ -365,7 +369,7 @@ public final class SQLiteJobStore: JobStore {
         try await write { db in
             let statement = try db.cachedStatement(sql: """
                 INSERT INTO triggers (instrument, data_level, descriptor, start_date, repointing, campaign, due_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT DO UPDATE SET due_at = MIN(due_at, excluded.due_at)
+                ON CONFLICT DO UPDATE SET due_at = MIN(due_at, excluded.due_at), waiting_for = NULL
                 """)
             for trigger in triggers {
                 try statement.execute(arguments: [trigger.product.source, trigger.product.dataType, trigger.product.descriptor,
@@ -389,7 +393,34 @@ public final class SQLiteJobStore: JobStore {
     }
 
     public func nextTriggerDueMilliseconds() async throws(JobStoreError) -> Int64? {
-        try await read { db in try Int64.fetchOne(db, sql: "SELECT MIN(due_at) FROM triggers") }
+        try await read { db in try Int64.fetchOne(db, sql: "SELECT MIN(due_at) FROM triggers WHERE waiting_for IS NULL") }
+    }
+
+    public func park(_ claimed: ClaimedTrigger, waitingFor reason: String) async throws(JobStoreError) {
+        let trigger = claimed.trigger
+        try await write { db in
+            try db.execute(sql: """
+                UPDATE triggers SET due_at = ?, waiting_for = ? WHERE instrument = ? AND data_level = ? AND descriptor = ?
+                    AND start_date = ? AND repointing = ? AND campaign = ? AND due_at = ?
+                """, arguments: [JobLimits.waitingDueMilliseconds, reason, trigger.product.source, trigger.product.dataType,
+                                 trigger.product.descriptor, trigger.date.description, trigger.repointing ?? -1, trigger.campaign,
+                                 claimed.claimedDue])
+        }
+    }
+
+    public func wakeWaitingTriggers(products: [ProductNode]?, from: FileDate, through to: FileDate, dueMilliseconds: Int64) async throws(JobStoreError) -> Int {
+        let query = WaitingTriggerSQL.wake(products: products, from: from, through: to, dueMilliseconds: dueMilliseconds)
+        return try await write { db in
+            try db.execute(sql: query.sql, arguments: StatementArguments(query.arguments.map(\.databaseValue)))
+            return db.changesCount
+        }
+    }
+
+    public func waitingTriggers(limit: Int) async throws(JobStoreError) -> [WaitingTrigger] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT rowid, * FROM triggers WHERE waiting_for IS NOT NULL ORDER BY start_date, instrument, data_level, descriptor LIMIT ?",
+                             arguments: [max(1, limit)]).map { WaitingTrigger(trigger: try Self.trigger($0), reason: $0["waiting_for"]) }
+        }
     }
 
     public func inputs(ofProduct key: String) async throws(JobStoreError) -> [String] {
@@ -432,5 +463,15 @@ public final class SQLiteJobStore: JobStore {
             postponements: row["postponements"], workerID: row["worker_id"],
             leaseExpiresAt: time("lease_expires_at"), notBefore: notBefore, createdAt: createdAt,
             startedAt: time("started_at"), finishedAt: time("finished_at"), log: row["log"], outputs: outputs, error: row["error"])
+    }
+}
+
+extension WaitingTriggerSQL.Argument {
+    /// The value GRDB binds.
+    var databaseValue: DatabaseValue {
+        switch self {
+        case .text(let text): text.databaseValue
+        case .integer(let integer): integer.databaseValue
+        }
     }
 }

@@ -116,6 +116,11 @@ public struct DependencyGraph: Sendable {
         return Array(Set(children)).sorted()
     }
 
+    /// Products that take `file` as an input under any relationship (the days waiting for it are planned again).
+    public func consumers(of file: IMAPFileName) -> [ProductNode] {
+        Array(Set(downstream.filter { $0.key.matches(file) }.flatMap(\.value).map(\.child))).sorted()
+    }
+
     /// Every input edge of a product.
     public func inputs(of product: ProductNode) -> [DependencyEdge] {
         upstream[product] ?? []

@@ -9,7 +9,9 @@ import ServiceLifecycle
 /// Turns arriving files into jobs (pipeline.md §2.2): every ingested file triggers its downstream products for its
 /// day; after a short settling delay (so inputs arriving together make one job) each product's inputs are gathered
 /// from the catalog, a job is created when every required input exists, and duplicates are absorbed by the job
-/// store's uniqueness rule.
+/// store's uniqueness rule. A day whose required input (a SPICE kernel, an ancillary file, an upstream product or
+/// the installed algorithm) is missing waits, visibly, naming the input, and is planned again when any input of its
+/// product arrives, including inputs that do not trigger (`HARD_NO_TRIGGER`): it never runs without it.
 ///
 /// Triggers are durable and claimed, never taken: a trigger is removed in the transaction that creates its job, so a
 /// planner that dies mid-batch leaves its claimed triggers to be planned again once the claim lapses.
@@ -44,38 +46,47 @@ public struct Planner: IngestListener, Service {
     // MARK: Triggers
 
     public func didIngest(_ record: CatalogRecord) async {
-        let products = graph.triggeredProducts(by: record.file)
-        guard !products.isEmpty else { return }
-        let dates = await triggerDates(of: record.file)
-        let triggers = products.flatMap { product in
-            dates.map { Trigger(product: product, date: $0.0, repointing: $0.1, campaign: 0) }
-        }
+        let due = clock.milliseconds() + settleMilliseconds
+        let coverage = Self.coverage(of: record.file)
         do {
-            try await jobs.addTriggers(triggers, dueMilliseconds: clock.milliseconds() + settleMilliseconds)
+            // Days waiting for this file (whatever the edge's relationship) are planned again.
+            let consumers = graph.consumers(of: record.file)
+            if !consumers.isEmpty {
+                let woken = try await jobs.wakeWaitingTriggers(products: consumers, from: coverage.from, through: coverage.through, dueMilliseconds: due)
+                if woken > 0 { logger.info("inputs arrived for waiting days", metadata: ["file": "\(record.key)", "days": "\(woken)"]) }
+            }
+            var triggers: [Trigger] = []
+            for product in graph.triggeredProducts(by: record.file) {
+                for (date, repointing) in await triggerDates(of: record.file, for: product, coverage: coverage) {
+                    triggers.append(Trigger(product: product, date: date, repointing: repointing, campaign: 0))
+                }
+            }
+            try await jobs.addTriggers(triggers, dueMilliseconds: due)
         } catch {
             logger.error("cannot record triggers", metadata: ["file": "\(record.key)", "error": "\(error)"])
         }
     }
 
-    /// The days a file feeds: a science file its start date; ancillary and SPICE files every day of their validity
-    /// that already has science data of the same instrument (at most a year).
-    private func triggerDates(of file: IMAPFileName) async -> [(FileDate, Int?)] {
+    /// The days a file can serve: a science file its start date; an ancillary file its validity (open-ended: until
+    /// today); a SPICE kernel the coverage its name states (none stated: every day).
+    static func coverage(of file: IMAPFileName) -> (from: FileDate, through: FileDate) {
+        let first = FileDate(year: 2010, month: 1, day: 1)!
+        let last = FileDate(ordinalDay: UTCTime.now.date.ordinal + 366)
+        if let science = file.science { return (science.startDate, science.startDate) }
+        if let ancillary = file.ancillary { return (ancillary.startDate, ancillary.endDate ?? last) }
+        if let spice = file.spice { return (spice.startDate ?? first, spice.endDate ?? last) }
+        return (first, last)
+    }
+
+    /// The days a file triggers `product` for: a science file its start date; ancillary and SPICE files every day of
+    /// their coverage on which the product's science input (its first science edge: the L0 of an L1 job) exists, so
+    /// that a newer kernel or table reprocesses the days it covers, and only those.
+    private func triggerDates(of file: IMAPFileName, for product: ProductNode,
+                              coverage: (from: FileDate, through: FileDate)) async -> [(FileDate, Int?)] {
         if let science = file.science { return [(science.startDate, science.repointing)] }
-        var start = FileDate(year: 2010, month: 1, day: 1)!
-        var end = UTCTime.now.date
-        if let ancillary = file.ancillary {
-            start = ancillary.startDate
-            end = ancillary.endDate ?? end
-        } else if let spice = file.spice {
-            start = spice.startDate ?? start
-            end = spice.endDate ?? end
-        }
-        if end.ordinal - start.ordinal > 366 { start = FileDate(ordinalDay: end.ordinal - 366) }
-        var query = FileQuery(table: .science)
-        query.instrument = file.instrument
-        query.startDate = start
-        query.endDate = end
-        query.includeUnreleased = true
+        guard let primary = graph.inputs(of: product).first(where: { $0.parent.dataLevel != nil })?.parent,
+              var query = FileQuery.science(of: primary, on: coverage.from, repointing: nil) else { return [] }
+        query.endDate = coverage.through
         query.versions = .newest
         let days = (try? await catalog.files(matching: query))?.compactMap(\.file.science).map { ($0.startDate, $0.repointing) } ?? []
         var seen = Set<String>()
@@ -88,8 +99,15 @@ public struct Planner: IngestListener, Service {
         var created: [Job] = []
         for claimed in try await jobs.claimDueTriggers(nowMilliseconds: clock.milliseconds(), limit: batchSize) {
             let trigger = claimed.trigger
-            let planned = try await jobRequest(for: trigger.product, date: trigger.date, repointing: trigger.repointing, campaign: trigger.campaign)
-            let outcome = try await jobs.submit(planned?.request, highestCatalogedMinor: planned?.highestCatalogedMinor, completing: claimed)
+            let planned: (request: JobRequest, highestCatalogedMinor: Int?)
+            switch try await jobRequest(for: trigger.product, date: trigger.date, repointing: trigger.repointing, campaign: trigger.campaign) {
+            case .planned(let request, let highest): planned = (request, highest)
+            case .waiting(let reason):
+                logger.info("waiting", metadata: ["product": "\(trigger.product)", "date": "\(trigger.date)", "for": "\(reason)"])
+                try await jobs.park(claimed, waitingFor: reason)
+                continue
+            }
+            let outcome = try await jobs.submit(planned.request, highestCatalogedMinor: planned.highestCatalogedMinor, completing: claimed)
             if let outcome, outcome.created {
                 logCreated(outcome.job)
                 created.append(outcome.job)
@@ -165,34 +183,48 @@ public struct Planner: IngestListener, Service {
 
     // MARK: Planning one product and day
 
+    /// What planning one product and day came to.
+    enum Planning {
+        /// The job, with the highest minor version already cataloged among the products it makes (at every level).
+        case planned(JobRequest, highestCatalogedMinor: Int?)
+        /// A required input or the algorithm is missing: what the day waits for.
+        case waiting(String)
+    }
+
     /// Gathers the inputs of `product` for `date` and submits its job; nil when an input is missing, no algorithm
     /// makes the product, or an identical job exists.
     public func plan(_ product: ProductNode, date: FileDate, repointing: Int?, campaign: Int64) async throws -> Job? {
-        guard let planned = try await jobRequest(for: product, date: date, repointing: repointing, campaign: campaign) else { return nil }
-        let (job, created) = try await jobs.submit(planned.request, highestCatalogedMinor: planned.highestCatalogedMinor)
+        guard case .planned(let request, let highest) = try await jobRequest(for: product, date: date, repointing: repointing, campaign: campaign) else {
+            return nil
+        }
+        let (job, created) = try await jobs.submit(request, highestCatalogedMinor: highest)
         if created { logCreated(job) }
         return created ? job : nil
     }
 
-    /// The job `product` needs for `date`, with the highest minor version already cataloged among the products it
-    /// makes (at every level); nil when a required input is missing or no algorithm makes the product. Inputs are
-    /// grouped as production groups them: one group per science or ancillary node, every SPICE kernel in one group.
-    func jobRequest(for product: ProductNode, date: FileDate, repointing: Int?,
-                    campaign: Int64) async throws -> (request: JobRequest, highestCatalogedMinor: Int?)? {
+    /// The job `product` needs for `date`, or what it waits for: every missing required input (a SPICE kernel of the
+    /// edge's type covering the day, the ancillary file valid that day, the upstream product of that day), or the
+    /// algorithm when it is not installed. Inputs are grouped as production groups them: one group per science or
+    /// ancillary node, every SPICE kernel in one group.
+    func jobRequest(for product: ProductNode, date: FileDate, repointing: Int?, campaign: Int64) async throws -> Planning {
         guard let algorithm = registry.algorithm(for: product) else {
-            logger.warning("no algorithm makes \(product): add it to the algorithm registry")
-            return nil
+            return .waiting("an algorithm for \(product): add it to the algorithm registry")
         }
         var inputs = ProcessingInputCollection()
+        var missing: [String] = []
         for edge in graph.inputs(of: product) {
             let files = try await inputFiles(for: edge.parent, date: date, repointing: repointing)
             if files.isEmpty && edge.relationship.isRequired {
-                logger.debug("not planning \(product) for \(date): required input \(edge.parent) is missing")
-                return nil
+                missing.append(Self.describe(missing: edge.parent, date: date))
+                continue
             }
             inputs.add(type: files.first.map(ProcessingInputCollection.groupType) ?? "science", files: files.map(\.name))
         }
-        guard let identity = try await jobIdentity(of: algorithm, for: product, date: date, campaign: campaign) else { return nil }
+        guard missing.isEmpty else { return .waiting(missing.joined(separator: "; ")) }
+        guard let identity = try await jobIdentity(of: algorithm, for: product, date: date, campaign: campaign) else {
+            return .waiting("the algorithm \(algorithm.installedEntry?.reference.description ?? algorithm.name) to be installed "
+                            + "(sdc algorithms install NAME SPEC)")
+        }
         let request = JobRequest(product: product, startDate: date, repointing: repointing, products: algorithm.products,
                                  algorithm: identity.algorithm, algorithmVersion: identity.version, majorVersion: algorithm.majorVersion,
                                  inputs: inputs, campaign: campaign, maxAttempts: algorithm.maxAttempts)
@@ -200,7 +232,16 @@ public struct Planner: IngestListener, Service {
         for made in request.products {
             if let minor = try await highestMinor(of: made, date: date, major: algorithm.majorVersion) { highest = max(highest ?? 0, minor) }
         }
-        return (request, highest)
+        return .planned(request, highestCatalogedMinor: highest)
+    }
+
+    /// What a day waits for when `node` has no file for `date`.
+    static func describe(missing node: ProductNode, date: FileDate) -> String {
+        if let kernelType = SPICEKernelType(rawValue: node.source) {
+            return "\(kernelType.rawValue) kernel (\(node.dataType), \(node.descriptor)) covering \(date)"
+        }
+        if node.dataType == "ancillary" { return "ancillary \(node.source) \(node.descriptor) valid on \(date)" }
+        return "\(node) of \(date)"
     }
 
     private func logCreated(_ job: Job) {

@@ -96,6 +96,10 @@ public final class PostgresJobStore: JobStore {
                 PRIMARY KEY (job_id, name))
             """,
         ]),
+        PostgresDatabase.Migration(version: 3, name: "waiting triggers", statements: [
+            // What a trigger whose required input is missing waits for; NULL for a trigger that is due.
+            "ALTER TABLE triggers ADD COLUMN waiting_for TEXT",
+        ]),
     ]
 
     /// The columns of the uniqueness rule as migration 1 indexed them (migration 2 replaced them with `uniqueness_key`).
@@ -366,7 +370,7 @@ public final class PostgresJobStore: JobStore {
             SQLQuery("""
                 INSERT INTO triggers (instrument, data_level, descriptor, start_date, repointing, campaign, due_at) VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (instrument, data_level, descriptor, start_date, repointing, campaign)
-                DO UPDATE SET due_at = LEAST(triggers.due_at, excluded.due_at)
+                DO UPDATE SET due_at = LEAST(triggers.due_at, excluded.due_at), waiting_for = NULL
                 """, [.text(trigger.product.source), .text(trigger.product.dataType), .text(trigger.product.descriptor),
                       .text(trigger.date.description), SQLValue(trigger.repointing ?? -1), .integer(trigger.campaign), .integer(dueMilliseconds)])
         }
@@ -390,8 +394,40 @@ public final class PostgresJobStore: JobStore {
     }
 
     public func nextTriggerDueMilliseconds() async throws(JobStoreError) -> Int64? {
-        let rows = try await rows(SQLQuery("SELECT MIN(due_at) FROM triggers"))
+        let rows = try await rows(SQLQuery("SELECT MIN(due_at) FROM triggers WHERE waiting_for IS NULL"))
         return try Self.cells("triggers", id: "minimum") { try rows.first?[0].decode(Int64?.self) ?? nil }
+    }
+
+    public func park(_ claimed: ClaimedTrigger, waitingFor reason: String) async throws(JobStoreError) {
+        let trigger = claimed.trigger
+        _ = try await rows(SQLQuery("""
+            UPDATE triggers SET due_at = ?, waiting_for = ? WHERE instrument = ? AND data_level = ? AND descriptor = ?
+                AND start_date = ? AND repointing = ? AND campaign = ? AND due_at = ?
+            """, [.integer(JobLimits.waitingDueMilliseconds), .text(reason), .text(trigger.product.source), .text(trigger.product.dataType),
+                  .text(trigger.product.descriptor), .text(trigger.date.description), SQLValue(trigger.repointing ?? -1),
+                  .integer(trigger.campaign), .integer(claimed.claimedDue)]))
+    }
+
+    public func wakeWaitingTriggers(products: [ProductNode]?, from: FileDate, through to: FileDate, dueMilliseconds: Int64) async throws(JobStoreError) -> Int {
+        let wake = WaitingTriggerSQL.wake(products: products, from: from, through: to, dueMilliseconds: dueMilliseconds)
+        let arguments: [SQLValue] = wake.arguments.map { argument in
+            switch argument {
+            case .text(let text): .text(text)
+            case .integer(let integer): .integer(integer)
+            }
+        }
+        return try await rows(SQLQuery(wake.sql + " RETURNING 1", arguments)).count
+    }
+
+    public func waitingTriggers(limit: Int) async throws(JobStoreError) -> [WaitingTrigger] {
+        var waiting: [WaitingTrigger] = []
+        for row in try await rows(SQLQuery("""
+            SELECT * FROM triggers WHERE waiting_for IS NOT NULL ORDER BY start_date, instrument, data_level, descriptor LIMIT ?
+            """, [SQLValue(max(1, limit))])) {
+            let reason = try Self.cells("triggers", id: "waiting") { try row["waiting_for"].decode(String.self) }
+            waiting.append(WaitingTrigger(trigger: try Self.trigger(row), reason: reason))
+        }
+        return waiting
     }
 
     // MARK: Lineage

@@ -54,6 +54,11 @@ struct AlgorithmsCommand: AsyncParsableCommand {
             }
             let registration = built.registration(name: name, spec: spec)
             let created = try await dataCenter.algorithms.register(registration)
+            // Days waiting for an algorithm to be installed are planned again (those still missing an input wait on).
+            let woken = created ? try await dataCenter.jobs.wakeWaitingTriggers(
+                products: nil, from: FileDate(year: 2010, month: 1, day: 1)!, through: FileDate(year: 2100, month: 12, day: 31)!,
+                dueMilliseconds: JobClock.system.milliseconds()) : 0
+            if woken > 0 { print("\(woken) waiting day(s) will be planned again") }
             print("""
                 \(created ? "installed" : "already installed:") \(registration.reference)
                   digest:       \(built.digest)

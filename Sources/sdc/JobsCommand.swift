@@ -20,15 +20,25 @@ struct JobsCommand: AsyncParsableCommand {
         @Option(help: "queued, running, succeeded or failed.") var status: JobStatus?
         @Option(help: "Instrument.") var instrument: String?
         @Option(help: "How many.") var limit = 50
+        @Flag(help: "Only the days waiting for a missing input (a SPICE kernel, an ancillary file, an upstream product or the algorithm).")
+        var waiting = false
 
         func run() async throws {
-            let jobs = try await root.open().jobs.jobs(matching: JobFilter(
-                status: status, instrument: instrument.flatMap(Instrument.init(rawValue:)), limit: limit))
+            let store = try await root.open().jobs
+            let instrument = instrument.flatMap(Instrument.init(rawValue:))
+            // Days waiting for an input come first, as rows of status `waiting` naming what they wait for.
+            let waitingRows = status == nil
+                ? try await store.waitingTriggers(limit: limit)
+                    .filter { instrument == nil || $0.trigger.product.instrument == instrument }
+                    .map { ["-", "waiting", $0.trigger.product.description, $0.trigger.date.description, "-", "-", "-", "waiting for " + $0.reason] }
+                : []
+            let jobs = waiting ? [] : try await store.jobs(matching: JobFilter(status: status, instrument: instrument, limit: limit))
             let rows = jobs.map { job in
                 [String(job.id), job.status.rawValue, job.product.description, job.startDate.description, job.version.description,
                  "\(job.attempts)/\(job.maxAttempts)", job.outputs.count.description, job.error ?? ""]
             }
-            print(TextTable.render(header: ["ID", "STATUS", "PRODUCT", "DATE", "VERSION", "ATTEMPTS", "PRODUCTS", "ERROR"], rows: rows))
+            print(TextTable.render(header: ["ID", "STATUS", "PRODUCT", "DATE", "VERSION", "ATTEMPTS", "PRODUCTS", "ERROR"],
+                                   rows: Array((waitingRows + rows).prefix(limit))))
         }
     }
 

@@ -75,13 +75,15 @@ struct PlannerTests {
         #expect(try await t.jobs.nextTriggerDueMilliseconds() == nil)
     }
 
-    @Test func aTriggerWhoseInputsAreMissingIsDroppedWithoutAJob() async throws {
+    @Test func aTableForADayWithoutTheProductsScienceInputPlansNothing() async throws {
         let t = try PlannerFixture()
+        try await t.arrive("imap_swapi_l0_raw_20250101_v001.pkts")  // SWAPI has data that day, but not the L1A the product needs
         try await t.arrive("imap_swapi_lut-notes_20250101_v001.csv")  // soft trigger, but the HARD L1A is missing
         t.clock.advance(milliseconds: 600)
         #expect(try await t.planner.planDueTriggers().isEmpty)
         #expect(try await t.jobs.nextTriggerDueMilliseconds() == nil)
         #expect(try await t.jobs.jobs(matching: JobFilter()).isEmpty)
+        #expect(try await t.jobs.waitingTriggers(limit: 10).isEmpty)
     }
 
     @Test func reprocessingIsAcceptedAtOnceAndPlannedInBoundedBatches() async throws {
