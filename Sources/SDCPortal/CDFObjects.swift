@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import SDCCDF
+import SDCCore
 import SDCStorage
 
 /// Opens stored CDF objects for the CDF reader, which needs random access, through the ``ObjectStore`` protocol alone
@@ -9,8 +10,8 @@ import SDCStorage
 /// ``memoryLimit`` bytes is read into memory, a larger one is copied into a file in a temporary folder that is removed
 /// afterwards.
 ///
-/// Every file operation and the caller's work (CDF decoding, plotting) run on a thread pool, never on Swift's
-/// cooperative pool, where blocking calls and long computations would hold up request handling.
+/// File operations run on a thread pool and the caller's work (CDF decoding, plotting) on ``ProcessingPool/shared``,
+/// never on Swift's cooperative pool, where blocking calls and long computations would hold up request handling.
 struct CDFObjects: Sendable {
     let store: any ObjectStore
     let threadPool: NIOThreadPool
@@ -19,18 +20,18 @@ struct CDFObjects: Sendable {
     /// The folder in which each copy gets a temporary folder of its own.
     var temporaryRoot = FileManager.default.temporaryDirectory
 
-    /// Runs `body` on the thread pool with a reader over the object stored under `key`, and returns its result.
+    /// Runs `body` on the processing pool with a reader over the object stored under `key`, and returns its result.
     func withReader<T: Sendable>(of key: ObjectKey, _ body: @escaping @Sendable (CDFReader) throws -> T) async throws -> T {
         let object = try await store.read(key, range: nil)
         guard object.length > memoryLimit else {
             let bytes = try await collect(object)
-            return try await threadPool.runIfActive { try body(CDFReader(bytes: bytes)) }
+            return try await ProcessingPool.shared.run { try body(CDFReader(bytes: bytes)) }
         }
         let folder = temporaryRoot.appendingPathComponent("sdc-quicklook-\(UUID().uuidString)")
         let outcome: Result<T, any Error>
         do {
             let path = try await copy(object, into: folder)
-            outcome = .success(try await threadPool.runIfActive { try body(CDFReader(path: path)) })
+            outcome = .success(try await ProcessingPool.shared.run { try body(CDFReader(path: path)) })
         } catch {
             outcome = .failure(error)
         }

@@ -21,10 +21,18 @@ public struct Portal: ServerExtension {
     let store: any ObjectStore
     let keys: any APIKeyStore
     let sessions: PortalSessions
-    /// Stored CDFs opened for quicklooks, decoded and plotted on the thread pool.
+    /// Stored CDFs opened for quicklooks, decoded and plotted on the processing pool.
     var cdfObjects: CDFObjects
+    /// Rendered quicklooks, so that a second view costs a lookup.
+    let quicklookCache = QuicklookCache()
+    /// The dashboard's latency requirement from an L0 file's arrival to its products, in hours.
+    var latencyRequirementHours = Portal.defaultLatencyRequirementHours
 
-    /// A portal over a data center's catalog, jobs, store, keys and sign-in sessions. Quicklook plots are made on `threadPool`.
+    /// The latency requirement the dashboard draws unless told otherwise: 24 hours from an L0 file's arrival.
+    public static let defaultLatencyRequirementHours = 24.0
+
+    /// A portal over a data center's catalog, jobs, store, keys and sign-in sessions. Stored objects are copied for
+    /// quicklooks on `threadPool`; decoding and plotting run on ``ProcessingPool/shared``.
     public init(catalog: any FileCatalog & CatalogBrowsing, jobs: any JobStore, store: any ObjectStore, keys: any APIKeyStore,
                 sessions: PortalSessions, threadPool: NIOThreadPool = Portal.quicklookThreadPool) {
         self.catalog = catalog
@@ -35,8 +43,8 @@ public struct Portal: ServerExtension {
         cdfObjects = CDFObjects(store: store, threadPool: threadPool)
     }
 
-    /// The threads quicklook plots are made on, half the cores: apart from `NIOThreadPool.singleton`, on which the
-    /// filesystem store reads downloads, so that plotting large files never holds up downloads, and never all cores.
+    /// The threads quicklooks copy stored objects on, half the cores: apart from `NIOThreadPool.singleton`, on which
+    /// the filesystem store reads downloads, so that large quicklooks never hold up downloads.
     public static let quicklookThreadPool: NIOThreadPool = {
         let pool = NIOThreadPool(numberOfThreads: max(1, System.coreCount / 2))
         pool.start()
@@ -53,7 +61,13 @@ public struct Portal: ServerExtension {
         portal.get("files/**") { request, _ in try await filePage(request) }
         portal.get("download/**") { request, _ in try await download(request) }
         portal.get("quicklook/**") { request, _ in try await quicklook(request) }
+        portal.get("compare/**") { request, _ in try await compare(request) }
         portal.get("dashboard") { request, _ in try await dashboard(request) }
+        portal.get("coverage") { request, _ in try await coverage(request) }
+        portal.get("browse") { request, _ in try await browse(request, path: []) }
+        portal.get("browse/**") { request, _ in
+            try await browse(request, path: request.uri.path.dropFirst("/portal/browse/".count).split(separator: "/").map(String.init))
+        }
         portal.get("jobs/:id") { request, context in try await jobPage(request, id: context.parameters.get("id", as: Int64.self)) }
         portal.get("sign-in") { request, _ in try await page(request, title: "Sign in", body: SignInPage.body(error: nil)) }
         portal.post("sign-in") { request, _ in try await signIn(request) }
@@ -124,35 +138,141 @@ public struct Portal: ServerExtension {
         let visitor = try await visitor(of: request)
         let record = try await visibleRecord(request, after: "quicklook", visitor: visitor)
         guard Quicklook.canPlot(record.file) else { throw PortalError.notFound("\(record.file.name) is not a CDF file: there is nothing to plot.") }
-        let figures: [HTML]
+        let parameters = try QuicklookRequest(parameters: request.queryPairs)
+        let cacheKey = "\(record.key)|\(record.sha256)|\(parameters.cacheKey)"
+        let view: QuicklookView
+        if let cached = quicklookCache.view(for: cacheKey) {
+            view = cached
+        } else {
+            view = try await readCDF(record) { reader in try QuicklookPage.render(reader, request: parameters) }
+            quicklookCache.store(view, for: cacheKey)
+        }
+        let versions = try await otherVersions(of: record, visitor: visitor)
+        let summary: HTML = parameters.variables.isEmpty
+            ? "\(view.plotted) plots (at most \(Quicklook.maximumPlots)), \(view.constants) constants"
+            : "\(view.plotted) chosen variables"
+        let body: HTML = """
+            <p><a href="/portal/files/\(record.key.percentEncoded(safe: "/"))">Back to \(record.file.name)</a> · <span id="plot-summary">\(summary)</span></p>
+            \(QuicklookPage.controls(record, view: view, request: parameters, versions: versions))
+            <div id="figures">\(HTML(trusted: view.figures))</div>
+            """
+        return html(Layout.page(title: "Quicklook: \(record.file.name)", visitor: visitor, body: body))
+    }
+
+    func compare(_ request: Request) async throws -> Response {
+        let visitor = try await visitor(of: request)
+        let record = try await visibleRecord(request, after: "compare", visitor: visitor)
+        guard let otherKey = request.queryPairs.last(where: { $0.0 == "with" })?.1, !otherKey.isEmpty else {
+            throw PortalError.badRequest("Name the version to compare with: ?with=<storage key>.")
+        }
+        let other = try await visibleRecord(key: otherKey, visitor: visitor)
+        guard Quicklook.canPlot(record.file), Quicklook.canPlot(other.file) else { throw PortalError.notFound("Only CDF files can be compared.") }
+        let first = try await readCDF(record) { reader in try Quicklook.series(in: reader) }
+        let second = try await readCDF(other) { reader in try Quicklook.series(in: reader) }
+        let names = (record.file.science?.version.description ?? record.file.name, other.file.science?.version.description ?? other.file.name)
+        let (figures, differing) = try await ProcessingPool.shared.run { QuicklookPage.comparison(first, second, names: names) }
+        let body: HTML = """
+            <p><a href="/portal/quicklook/\(record.key.percentEncoded(safe: "/"))">Back to the quicklook of \(record.file.name)</a></p>
+            <p id="compare-summary">\(record.file.name) (solid) against \(other.file.name) (dashed): \(differing) variables differ.</p>
+            \(HTML(trusted: figures))
+            """
+        return html(Layout.page(title: "Compare versions", visitor: visitor, body: body))
+    }
+
+    /// Decodes a stored CDF on the processing pool, mapping its failures to portal errors.
+    func readCDF<T: Sendable>(_ record: CatalogRecord, _ body: @escaping @Sendable (CDFReader) throws -> T) async throws -> T {
         do {
-            figures = try await cdfObjects.withReader(of: try ObjectKey(record.key)) { reader in
-                let renderer = PlotRenderer()
-                return try Quicklook.series(in: reader).map { "<figure>\(renderer.svg($0))</figure>" }
-            }
+            return try await cdfObjects.withReader(of: try ObjectKey(record.key), body)
         } catch let error as CDFError {
             throw PortalError.unprocessable("\(record.file.name) could not be read as CDF: \(error)")
         } catch StorageError.notFound {
             throw PortalError.notFound("The object of \(record.file.name) is missing from the store.")
         }
-        let plots: HTML = figures.isEmpty
-            ? "<p class=\"muted\" id=\"no-plots\">No time-series variables (numeric, with a TT2000 DEPEND_0) to plot.</p>"
-            : "\(figures)"
-        let body: HTML = """
-            <p><a href="/portal/files/\(record.key.percentEncoded(safe: "/"))">Back to \(record.file.name)</a> · \(figures.count) plots \
-            (at most \(Quicklook.maximumPlots))</p>\(plots)
-            """
-        return html(Layout.page(title: "Quicklook: \(record.file.name)", visitor: visitor, body: body))
+    }
+
+    /// Every version of the record's product (same instrument, level, descriptor and day) this visitor may see.
+    func otherVersions(of record: CatalogRecord, visitor: Visitor) async throws -> [CatalogRecord] {
+        guard let science = record.file.science else { return [] }
+        var query = FileQuery(table: .science)
+        query.instrument = science.instrument
+        query.dataLevel = science.dataLevel
+        query.descriptor = science.descriptor
+        query.startDate = science.startDate
+        query.endDate = science.startDate
+        query.versions = .all
+        query.includeUnreleased = visitor.seesUnreleased
+        return try await catalog.page(of: query, order: .filePath, descending: false, offset: 0, limit: 50).records
+            .filter { $0.file.science?.repointing == science.repointing }
     }
 
     func dashboard(_ request: Request) async throws -> Response {
         let visitor = try await visitor(of: request)
+        let windowText = request.queryPairs.last { $0.0 == "window" }?.1 ?? DashboardWindow.day.rawValue
+        guard let window = DashboardWindow(rawValue: windowText) else {
+            throw PortalError.badRequest("window '\(windowText)' is not 24h, 7d or 30d.")
+        }
+        let now = UTCTime.now
+        // The jobs /metrics reads: counts by state and the newest finished jobs of each outcome, plus waiting and running ones.
+        var plotted: [Job] = []
+        for status in JobStatus.allCases { plotted += try await jobs.jobs(matching: JobFilter(status: status, limit: 500)) }
         let data = DashboardData(
+            window: window, now: now,
             jobCounts: try await jobs.countsByStatus(),
-            failures: try await jobs.jobs(matching: JobFilter(status: .failed, limit: 10)),
+            failures: plotted.filter { $0.status == .failed }.sorted { $0.id > $1.id }.prefix(10).map { $0 },
             recentJobs: try await jobs.jobs(matching: JobFilter(limit: 20)),
-            usage: try await catalog.usage())
+            totals: try await catalog.totals(),
+            ingest: try await catalog.ingestHistory(since: UTCTime(secondsSince1970: now.secondsSince1970 - max(window.seconds, 86_400))),
+            jobs: plotted, latencyRequirementHours: latencyRequirementHours)
         return html(Layout.page(title: "Operations dashboard", visitor: visitor, body: DashboardPage.body(data)))
+    }
+
+    func coverage(_ request: Request) async throws -> Response {
+        let visitor = try await visitor(of: request)
+        let totals = try await catalog.totals().filter { $0.fileClass == FileClass.science.rawValue }
+        let instruments = Array(Set(totals.map(\.instrument))).sorted()
+        let coverage = try CoverageRequest(parameters: request.queryPairs, instruments: instruments) { instrument in
+            totals.filter { $0.instrument == instrument }.compactMap { $0.latestStartDate.flatMap { FileDate(yyyymmdd: $0) } }.max()
+        }
+        let days = try await catalog.coverage(instrument: coverage.instrument, from: coverage.from, through: coverage.through,
+                                              includeUnreleased: visitor.seesUnreleased)
+        let body = CoveragePage.body(coverage, days: days, instruments: instruments, signedIn: visitor.seesUnreleased)
+        return html(Layout.page(title: "Coverage: \(coverage.instrument)", visitor: visitor, body: body))
+    }
+
+    /// `/portal/browse[/imap[/instrument[/level[/year[/month]]]]]`.
+    func browse(_ request: Request, path: [String]) async throws -> Response {
+        let visitor = try await visitor(of: request)
+        let parts = path.map { $0.removingPercentEncoding ?? $0 }
+        guard parts.isEmpty || parts[0] == "imap" else { throw PortalError.notFound("There is no mission \(parts[0]) in this archive.") }
+        if parts.count > 1, Instrument(rawValue: parts[1]) == nil { throw PortalError.notFound("There is no instrument \(parts[1]).") }
+        if parts.count > 2, DataLevel(rawValue: parts[2]) == nil { throw PortalError.notFound("There is no data level \(parts[2]).") }
+        switch parts.count {
+        case 0, 1:
+            return html(Layout.page(title: "Browse the archive", visitor: visitor, body: BrowsePage.root(try await catalog.totals())))
+        case 2:
+            let totals = try await catalog.totals().filter { $0.instrument == parts[1] }
+            return html(Layout.page(title: "Browse: \(parts[1])", visitor: visitor, body: BrowsePage.root(totals)))
+        case 3, 4:
+            var months = try await catalog.months(instrument: parts[1], level: parts[2], includeUnreleased: visitor.seesUnreleased)
+            if parts.count == 4 { months = months.filter { $0.month.hasPrefix(parts[3]) } }
+            return html(Layout.page(title: "Browse: \(parts[1]) \(parts[2])", visitor: visitor,
+                                    body: BrowsePage.level(instrument: parts[1], level: parts[2], months: months)))
+        case 5:
+            guard let year = Int(parts[3]), let month = Int(parts[4]), let first = FileDate(year: year, month: month, day: 1) else {
+                throw PortalError.notFound("\(parts[3])/\(parts[4]) is not a year and month.")
+            }
+            let last = FileDate(ordinalDay: first.ordinal + FileDate.daysInMonth(month, year: year) - 1)
+            let search = try SearchRequest(parameters: [("table", "science"), ("instrument", parts[1]), ("data_level", parts[2]),
+                                                        ("start_date", first.description), ("end_date", last.description),
+                                                        ("page", request.queryPairs.last { $0.0 == "page" }?.1 ?? "1")])
+            let query = try search.query(includeUnreleased: visitor.seesUnreleased)
+            let page = try await catalog.page(of: query, order: search.order, descending: search.descending,
+                                              offset: (search.page - 1) * SearchRequest.pageSize, limit: SearchRequest.pageSize)
+            let body = BrowsePage.breadcrumbs(Array(parts)) + SearchPage.results(page, search: search)
+            return html(Layout.page(title: "Browse: \(parts[1]) \(parts[2]) \(parts[3])-\(parts[4])", visitor: visitor, body: body))
+        default:
+            throw PortalError.notFound("There is nothing at \(request.uri.path).")
+        }
     }
 
     func jobPage(_ request: Request, id: Int64?) async throws -> Response {
@@ -241,6 +361,11 @@ public struct Portal: ServerExtension {
         let prefix = "/portal/\(route)/"
         guard request.uri.path.hasPrefix(prefix), let key = String(request.uri.path.dropFirst(prefix.count)).removingPercentEncoding,
               !key.isEmpty else { throw PortalError.notFound("No file given.") }
+        return try await visibleRecord(key: key, visitor: visitor)
+    }
+
+    /// The record stored under `key`, if this visitor may see it.
+    func visibleRecord(key: String, visitor: Visitor) async throws -> CatalogRecord {
         let record: CatalogRecord?
         do {
             record = try await catalog.record(forKey: key)

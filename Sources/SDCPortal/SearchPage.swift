@@ -125,9 +125,13 @@ enum SearchPage {
     /// One link per table, listing all of it.
     static var browseLinks: HTML {
         let links = QueryTable.allCases.map { table -> HTML in
-            "<a href=\"/portal/search?table=\(table.rawValue)\" class=\"browse\">\(table.rawValue)</a>"
+            "<li><a href=\"/portal/search?table=\(table.rawValue)\" class=\"browse\">\(table.rawValue)</a></li>"
         }
-        return "<p id=\"browse\">Browse every file of a table: \(links)</p>"
+        return """
+            <nav id="browse" aria-label="Browse by table">Browse every file of a table: <ul class="inline-list">\(links)</ul></nav>
+            <p id="browse-archive"><a href="/portal/browse">Browse the archive by instrument, level, year and month</a> · \
+            <a href="/portal/coverage">Coverage timeline of each instrument</a></p>
+            """
     }
 
     static func results(_ page: FilePage, search: SearchRequest) -> HTML {

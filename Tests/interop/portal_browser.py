@@ -1,7 +1,11 @@
-"""A headless Chromium driven by selenium, for the portal tests; screenshots go to artifacts/portal/."""
+"""A headless Chromium driven by selenium, for the portal tests; screenshots go to $SDC_ARTIFACTS/portal/ (by
+default artifacts/portal/ in the repository), accessibility checks run axe-core in the page."""
 
+import os
 import shutil
 from pathlib import Path
+
+from axe_selenium_python import Axe
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -11,7 +15,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from conftest import REPO
 
-ARTIFACTS = REPO / "artifacts" / "portal"
+ARTIFACTS = Path(os.environ.get("SDC_ARTIFACTS") or REPO / "artifacts") / "portal"
 
 
 def chromium(download_dir: Path) -> webdriver.Chrome:
@@ -31,14 +35,32 @@ def chromium(download_dir: Path) -> webdriver.Chrome:
     return browser
 
 
-def screenshot(browser: webdriver.Chrome, name: str) -> Path:
-    """Keeps a full-page screenshot as a test artifact."""
+def screenshot(browser: webdriver.Chrome, name: str, width: int = 1280) -> Path:
+    """Keeps a full-page screenshot `width` pixels wide as a test artifact."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    browser.set_window_size(width, 800)
     height = browser.execute_script("return document.documentElement.scrollHeight")
-    browser.set_window_size(1280, max(800, min(int(height) + 100, 8000)))
+    browser.set_window_size(width, max(800, min(int(height) + 100, 8000)))
     assert browser.save_screenshot(str(path)), f"screenshot {path} not written"
     return path
+
+
+def horizontal_overflow(browser: webdriver.Chrome, width: int) -> int:
+    """Pixels by which the page is wider than a `width`-pixel viewport (0 when it fits: wide tables and timelines
+    scroll inside their own boxes)."""
+    browser.set_window_size(width, 900)
+    inner = browser.execute_script("return window.innerWidth")
+    return max(0, int(browser.execute_script("return document.documentElement.scrollWidth")) - int(inner))
+
+
+def accessibility_violations(browser: webdriver.Chrome) -> list:
+    """axe-core's violations of the page as loaded (WCAG 2 A and AA rules and best practices), each as
+    `rule: impact: help (first offending elements)`."""
+    axe = Axe(browser)
+    axe.inject()
+    results = axe.run()
+    return [f"{v['id']}: {v['impact']}: {v['help']} ({[n['target'] for n in v['nodes'][:3]]})" for v in results["violations"]]
 
 
 def sign_in(browser: webdriver.Chrome, url: str, key: str):
