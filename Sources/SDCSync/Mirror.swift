@@ -86,15 +86,21 @@ public final class Mirror: Service {
     public var failures: Int { failedPasses.load(ordering: .relaxed) }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            var forceFull = self.configuration.verify
-            while true {
-                let result = try await self.pass(forceFull: forceFull)
-                forceFull = false
-                if result.failed > 0 { self.failedPasses.add(1, ordering: .relaxed) }
-                guard let interval = self.configuration.watchInterval else { return }
-                try await Task.sleep(for: interval)
+        do {
+            try await cancelWhenGracefulShutdown {
+                var forceFull = self.configuration.verify
+                while true {
+                    let result = try await self.pass(forceFull: forceFull)
+                    forceFull = false
+                    if result.failed > 0 { self.failedPasses.add(1, ordering: .relaxed) }
+                    guard let interval = self.configuration.watchInterval else { return }
+                    try await Task.sleep(for: interval)
+                }
             }
+        } catch {
+            // Stopped by SIGTERM: a pass cut short leaves only verified files and discarded partial downloads.
+            if await Task.isShuttingDownGracefully { return }
+            throw error
         }
     }
 
