@@ -59,12 +59,9 @@ public enum HAPIStatusCode: Int, Sendable, CaseIterable {
         }
     }
 
-    /// The HTTP status line; its reason phrase carries the HAPI code and message as §4 recommends
-    /// ("HTTP/1.1 404 Not Found; HAPI 1406 Bad request - unknown dataset id").
-    public var httpStatus: HTTPResponse.Status {
-        let standard = HTTPResponse.Status(code: httpCode)
-        return HTTPResponse.Status(code: httpCode, reasonPhrase: "\(standard.reasonPhrase); HAPI \(rawValue) \(message)")
-    }
+    /// The HTTP status. (§4 recommends the HAPI code in the reason phrase too; NIO's HTTP/1 encoder writes the
+    /// standard phrase of every known code, so the HAPI status travels in the body and, for data, the header.)
+    public var httpStatus: HTTPResponse.Status { HTTPResponse.Status(code: httpCode) }
 }
 
 /// A HAPI `status` object: a code and a message that conceptually matches it (§4.1).
