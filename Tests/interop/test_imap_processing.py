@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
+import imap_l0
 from conftest import REPO, SDCServer, imap_cli
 from test_pipeline import BUILT_IN, jobs, science, wait_for
 
@@ -241,3 +242,122 @@ def test_retry_exit_nothing_made_and_refused_uploads(sdc_bin, tmp_path):
         worker.terminate()
         worker.wait(timeout=60)
         server.stop()
+
+
+# ---- The built-in `--pipeline imap` profile: one server for the slow scenario (one install of imap-processing).
+
+WHEELHOUSE = REPO / ".cache" / "wheelhouse" / "imap-processing-1.0.40"
+SWAPI_L1 = ["l1a/hk", "l1b/hk", "l1/sci"]
+MAG_L1A = ["norm-raw", "burst-raw", "norm-mago", "norm-magi", "burst-mago", "burst-magi"]
+
+
+def sdc_jobs_list(server, *args) -> str:
+    result = subprocess.run([server.sdc_bin, "jobs", "list", "--root", str(server.root), *args], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def imap_profile(sdc_bin, shared_dir, imap_processing, tmp_path_factory):
+    """`sdc serve --pipeline imap` with imap-processing 1.0.40 installed as an algorithm (from the wheelhouse that
+    scripts/lib/imap_processing.sh fills, without an index) and generated L0 for SWAPI, MAG and GLOWS."""
+    folder = tmp_path_factory.mktemp("imap-profile")
+    root = folder / "root"
+    env = {**os.environ, "PIP_FIND_LINKS": str(Path(os.environ.get("SDC_IMAP_PROCESSING_WHEELHOUSE") or WHEELHOUSE)), "PIP_NO_INDEX": "1"}
+    installed = subprocess.run([sdc_bin, "algorithms", "install", "--root", str(root), "imap-processing", "imap-processing==1.0.40"],
+                               capture_output=True, text=True, env=env)
+    assert installed.returncode == 0, installed.stdout[-3000:] + installed.stderr
+    server = SDCServer(sdc_bin, root, extra_args=["--pipeline", "imap", "--workers", "2"])
+    site = next(imap_processing.glob("lib/python3*/site-packages/imap_processing"))
+    gen = folder / "gen"
+    data = {
+        # The mission's L0 name (vNNN) enters through sdc's client; the others through imap-data-access.
+        f"imap_swapi_l0_raw_{DATE}_v001.pkts": imap_l0.swapi_l0(shared_dir, gen / "swapi", MET, sweeps=20),
+        f"imap_mag_l0_raw_{DATE}_v001.0000.pkts": imap_l0.mag_l0(shared_dir, BUILT_IN / "xtce" / "MAG_SCI_COMBINED.xml", gen / "mag", MET, 30),
+        f"imap_glows_l0_raw_{DATE}_v001.0000.pkts": imap_l0.glows_l0(shared_dir, site / "glows" / "packet_definitions" / "P_GLX_TMSCHIST.xml",
+                                                                     gen / "glows", MET, 10),
+    }
+    files = {}
+    for name, path in data.items():
+        files[name] = folder / name
+        files[name].write_bytes(path.read_bytes())
+    for name, write in (("imap_swapi_esa-unit-conversion_20240101_v001.csv", imap_l0.swapi_esa_unit_conversion),
+                        ("imap_swapi_lut-notes_20240101_v001.csv", imap_l0.swapi_lut_notes)):
+        files[name] = write(folder / name)
+    yield server, files
+    server.stop()
+
+
+def products(server, instrument, level) -> dict[str, str]:
+    """descriptor -> key of the newest product of the day at `level`, per descriptor."""
+    rows = sorted(science(server, instrument=instrument, data_level=level, start_date=DATE, end_date=DATE), key=lambda r: r["file_path"])
+    return {row["descriptor"]: row["file_path"] for row in rows}
+
+
+def test_imap_profile_waits_for_kernels_then_makes_every_product_down_to_l2_by_itself(imap_profile, imap_processing, tmp_path):
+    server, files = imap_profile
+    swapi_l0 = f"imap_swapi_l0_raw_{DATE}_v001.pkts"
+    # L0 before the kernels: every L1 job waits for the leapseconds and SCLK kernels, visibly, and runs none.
+    assert upload(server, files[swapi_l0], client="sdc").returncode == 0
+    for name in files:
+        if "_l0_" in name and name != swapi_l0:
+            result = upload(server, files[name])
+            assert result.returncode == 0, result.stderr
+    listing = wait_for(lambda: (lambda text: text if text.count("leapseconds kernel (spice, historical) covering 20240924") == 4 else None)(sdc_jobs_list(server, "--waiting")),
+                       "the L1 jobs to wait for the kernels", timeout=60)
+    assert "(swapi, l1, hk)" in listing and "(mag, l1a, all)" in listing and "(glows, l1a, all)" in listing
+    assert "spacecraft_clock kernel (spice, historical) covering 20240924" in listing
+    assert jobs(server) == []
+    # The kernels do not trigger jobs, but the days waiting for them are planned; the chain then runs by itself.
+    for kernel in kernels(imap_processing):
+        result = upload(server, kernel)
+        assert result.returncode == 0, result.stderr
+    for name in ("imap_swapi_esa-unit-conversion_20240101_v001.csv", "imap_swapi_lut-notes_20240101_v001.csv"):
+        assert upload(server, files[name]).returncode == 0
+
+    def made():
+        done = [j for j in jobs(server) if j["status"] in ("SUCCEEDED", "FAILED")]
+        failed = [j for j in done if j["status"] == "FAILED"]
+        assert not failed, [(j["instrument"], j["data_level"], j["descriptor"], j["error"], get(server, f"processing-logs/{j['id']}").text[-2000:])
+                            for j in failed]
+        return len(done) == 5 and products(server, "swapi", "l2")
+
+    wait_for(made, "SWAPI L1 hk, L1 sci, L2, MAG L1A and GLOWS L1A", timeout=600)
+    expected = {("swapi", "l1a"): ["hk"], ("swapi", "l1b"): ["hk"], ("swapi", "l1"): ["sci"], ("swapi", "l2"): ["sci"],
+                ("mag", "l1a"): MAG_L1A, ("glows", "l1a"): ["hist"]}
+    for (instrument, level), descriptors in expected.items():
+        keys = products(server, instrument, level)
+        assert sorted(keys) == sorted(descriptors), (instrument, level, keys)
+        for key in keys.values():
+            assert key.endswith("_v001.0001.cdf")
+            cdf = read_cdf(server, key, tmp_path)
+            assert len(cdf.varget("epoch")) > 0, key
+            if level != "l2":
+                assert parents(cdf) == sorted(get(server, f"lineage/{key}").json()["inputs"]), key
+    assert sdc_jobs_list(server, "--waiting").count("waiting for") == 0
+    # sdc's lineage of L2 is what its job received: the L1 science product and the two SWAPI tables. The file's own
+    # Parents are L1 sci's: imap_processing 1.0.40's swapi_l2 builds its dataset from the L1 dataset, attributes
+    # included, and imap_cli keeps a Parents attribute that processing already set (cli.py, post_processing).
+    l2 = products(server, "swapi", "l2")["sci"]
+    l1_sci = f"imap_swapi_l1_sci_{DATE}_v001.0001.cdf"
+    assert sorted(get(server, f"lineage/{l2}").json()["inputs"]) == sorted(
+        [l1_sci, "imap_swapi_esa-unit-conversion_20240101_v001.csv", "imap_swapi_lut-notes_20240101_v001.csv"])
+    assert parents(read_cdf(server, l2, tmp_path)) == parents(read_cdf(server, products(server, "swapi", "l1")["sci"], tmp_path))
+
+    # The same upload again: refused, and no second job.
+    count = len(jobs(server))
+    assert upload(server, files[swapi_l0], client="sdc").returncode != 0
+    assert upload(server, files["imap_swapi_lut-notes_20240101_v001.csv"]).returncode != 0
+    assert len(jobs(server)) == count
+
+    # A newer table valid that day reprocesses SWAPI L2 (a HARD input) by itself, one minor version up, beside the old.
+    newer = imap_l0.swapi_esa_unit_conversion(tmp_path / "imap_swapi_esa-unit-conversion_20240101_v002.csv")
+    assert upload(server, newer).returncode == 0
+    rows = wait_for(lambda: (lambda r: r if len(r) == 2 else None)(
+        science(server, instrument="swapi", data_level="l2", start_date=DATE, end_date=DATE)), "the reprocessed L2", timeout=300)
+    assert sorted(Path(r["file_path"]).name for r in rows) == [f"imap_swapi_l2_sci_{DATE}_v001.0001.cdf", f"imap_swapi_l2_sci_{DATE}_v001.0002.cdf"]
+    # Lineage is recorded when the job completes, just after its upload.
+    wait_for(lambda: len([j for j in jobs(server) if j["status"] == "SUCCEEDED"]) == count + 1, "the L2 job to complete", timeout=60)
+    assert newer.name in get(server, f"lineage/imap/swapi/l2/2024/09/imap_swapi_l2_sci_{DATE}_v001.0002.cdf").json()["inputs"]
+    assert read_cdf(server, f"imap/swapi/l2/2024/09/imap_swapi_l2_sci_{DATE}_v001.0002.cdf", tmp_path).globalattsget()["Data_version"] in (
+        "001.0002", ["001.0002"])

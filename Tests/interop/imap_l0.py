@@ -1,0 +1,135 @@
+"""Generated Level 0 that imap_processing 1.0.40 accepts as real instrument data, and the ancillary tables it needs.
+
+gen_packets.py draws every field at random, which decodes fine but is not what an instrument sends: SWAPI's L1
+science only keeps complete sweeps (12 packets 1 s apart, SEQ_NUMBER 0..11, MODE HVSCI, one PLAN_ID and
+SWEEP_TABLE per sweep). ``patch_fields`` rewrites chosen fields of generated packets in place, by the bit layout
+gen_packets.py writes beside them (``<out>.truth.json``), so the rest stays the generator's bytes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable
+
+
+def generate(shared: Path, xtce: Path, containers: list[str], n: int, met: int, cadence: int, out: Path,
+             dynamic_bytes: str | None = None) -> Path:
+    """Runs the shared generator; returns the .pkts path (the .truth.json layout is beside it)."""
+    command = [sys.executable, str(shared / "testdata" / "tools" / "gen_packets.py"), "--xtce", str(xtce), "-n", str(n),
+               "--start-met", str(met), "--cadence", str(cadence), "--out", str(out)]
+    for container in containers:
+        command += ["--container", container]
+    if dynamic_bytes:
+        command += ["--dynamic-bytes", dynamic_bytes]
+    subprocess.run(command, check=True, capture_output=True, text=True)
+    return out.with_suffix(".pkts")
+
+
+def _set_bits(packet: bytearray, offset: int, nbits: int, value: int) -> None:
+    for bit in range(nbits):
+        position = offset + bit
+        mask = 0x80 >> (position % 8)
+        if (value >> (nbits - 1 - bit)) & 1:
+            packet[position // 8] |= mask
+        else:
+            packet[position // 8] &= ~mask & 0xFF
+
+
+def patch_fields(packets: Path, values: dict[int, Callable[[int], dict[str, int]]]) -> None:
+    """Rewrites fields of fixed-layout packets: for APID a, ``values[a](i)`` gives {field name: raw value} for its
+    i-th packet. Field offsets come from the generator's truth.json (fields before a patched one must be fixed-size)."""
+    layout = json.loads(packets.with_suffix(".truth.json").read_text())
+    offsets: dict[int, dict[str, tuple[int, int]]] = {}
+    for apid, schema in layout.items():
+        position, fields = 0, {}
+        for field in schema["fields"]:
+            if field["nbits"] is None:  # variable size: the fields after it have no fixed offset
+                break
+            fields[field["name"]] = (position, field["nbits"])
+            position += field["nbits"]
+        offsets[int(apid)] = fields
+    data = bytearray(packets.read_bytes())
+    counters: dict[int, int] = {}
+    cursor = 0
+    while cursor + 6 <= len(data):
+        apid = ((data[cursor] & 0x07) << 8) | data[cursor + 1]
+        length = ((data[cursor + 4] << 8) | data[cursor + 5]) + 7
+        if apid in values:
+            index = counters.get(apid, 0)
+            counters[apid] = index + 1
+            packet = bytearray(data[cursor:cursor + length])
+            for name, value in values[apid](index).items():
+                offset, nbits = next(v for k, v in offsets[apid].items() if k == name or k.endswith("." + name))
+                _set_bits(packet, offset, nbits, value)
+            data[cursor:cursor + length] = packet
+        cursor += length
+    packets.write_bytes(bytes(data))
+
+
+SWAPI_HK_APID, SWAPI_SCI_APID = 1184, 1188
+
+
+def swapi_l0(shared: Path, out: Path, met: int, sweeps: int) -> Path:
+    """SWAPI L0 for one day from ``met``: ``sweeps`` complete HVSCI sweeps (12 science packets 1 s apart) and one
+    housekeeping packet per science packet, as the instrument sends them."""
+    xtce = shared / "testdata" / "xtce" / "swapi_packet_definition.xml"
+    path = generate(shared, xtce, ["SWP_HK", "SWP_SCI"], 12 * sweeps, met, 1, out)
+    patch_fields(path, {SWAPI_SCI_APID: lambda i: {"SEQ_NUMBER": i % 12, "MODE": 3, "PLAN_ID": 1, "SWEEP_TABLE": 1}})
+    return path
+
+
+def swapi_esa_unit_conversion(path: Path, sweep_table: int = 1) -> Path:
+    """A SWAPI ``esa-unit-conversion`` table in the mission's CSV layout for one sweep table: 72 fixed ESA steps
+    (62 coarse, then fine), no "Solve" step, so the ``lut-notes`` table is read but not indexed. The mission's own
+    table is not public; the values are placeholders of the right shape."""
+    rows = ["timestamp,Sweep #,ESA Step #,ESA Index Number,Energy"]
+    for step in range(72):
+        rows.append(f"01/01/2024 00:00,{sweep_table},{step},{step},\"{int(20000 * 0.93 ** step):,}\"")
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def swapi_lut_notes(path: Path) -> Path:
+    """A SWAPI ``lut-notes`` table in the mission's CSV layout (ESA DAC value -> energy); placeholder values."""
+    rows = ["ESA DAC (Hex),Energy"] + [f"{dac:04X},{int(20000 * 0.99 ** dac)}" for dac in range(256)]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+MAG_NORM_APID, MAG_BURST_APID = 1052, 1068
+
+
+def mag_l0(shared: Path, xtce: Path, out: Path, met: int, n: int) -> Path:
+    """MAG L0 (normal and burst) whose headers agree with their vector payload. gen_packets.py draws PUS_SSUBTYPE
+    (seconds of data per packet, minus 1), PRI_VECSEC/SEC_VECSEC (log2 of vectors per second per sensor) and
+    COMPRESSION independently of the VECTORS length, so imap_processing's mag_l1a reads past the payload
+    ("IndexError: index 384 is out of bounds"). Here every packet holds 2 s of uncompressed data at 2 vectors/s
+    per sensor: 8 vectors of 50 bits in a 96-byte payload, one packet every 2 s."""
+    path = generate(shared, xtce, ["P_MAG_SCI_NORM", "P_MAG_SCI_BURST"], n, met, 2, out, dynamic_bytes="96")
+    header = {"PUS_SSUBTYPE": 1, "COMPRESSION": 0, "PRI_VECSEC": 1, "SEC_VECSEC": 1, "PRI_SENS": 0}
+
+    def fields(index: int) -> dict[str, int]:
+        return {**header, "PRI_COARSETM": met + 2 * index, "PRI_FNTM": 0, "SEC_COARSETM": met + 2 * index, "SEC_FNTM": 0}
+    patch_fields(path, {MAG_NORM_APID: fields, MAG_BURST_APID: fields})
+    return path
+
+
+GLOWS_HIST_APID = 1480
+
+
+def glows_l0(shared: Path, xtce: Path, out: Path, met: int, n: int) -> Path:
+    """GLOWS histogram L0, one block every 60 s from ``met``. gen_packets.py draws the block start times (SEC,
+    GLXSEC) at random, up to 2**32 s after 2010, past the end of the SCLK kernel (SPICE(VALUEOUTOFRANGE) in
+    glows_l1a), and the spin counters (STARTID, ENDID) so that counts above 2**31 (EVENTS, HVVAR, SPVAR) overflow their uint32 variables; here the
+    times follow the packet clock, each block holds 10 spins and 3600 bins (the payload's size)."""
+    path = generate(shared, xtce, ["P_GLX_TMSCHIST"], n, met, 60, out, dynamic_bytes="3600")
+
+    def fields(index: int) -> dict[str, int]:
+        start = met + 60 * index
+        return {"SEC": start, "SUBSEC": 0, "OFFSETSEC": 60, "OFFSETSUBSEC": 0,
+                "GLXSEC": start, "GLXSUBSEC": 0, "GLXOFFSEC": 60, "GLXOFFSUBSEC": 0,
+                "STARTID": 10 * index, "ENDID": 9, "SPINS": 10, "NBINS": 3600, "EVENTS": 1000, "HVVAR": 100, "SPVAR": 100}
+    patch_fields(path, {GLOWS_HIST_APID: fields})
+    return path
