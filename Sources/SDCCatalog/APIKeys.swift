@@ -23,17 +23,32 @@ public struct APIKeyInfo: Sendable, Hashable {
     public var prefix: String
     public var createdAt: UTCTime
     public var revokedAt: UTCTime?
+    /// The missions the key may reach (`imap`, `hermes`, ...); nil: every mission the data center hosts.
+    public var missions: [String]?
 
     public var isRevoked: Bool { revokedAt != nil }
 
+    /// Whether the key may reach `mission`'s files and routes.
+    public func allows(mission: String) -> Bool { missions?.contains(mission) ?? true }
+
     /// A stored key as a catalog backend reads it back.
-    package init(id: Int64, name: String, scope: APIKeyScope, prefix: String, createdAt: UTCTime, revokedAt: UTCTime?) {
+    package init(id: Int64, name: String, scope: APIKeyScope, prefix: String, createdAt: UTCTime, revokedAt: UTCTime?,
+                 missions: [String]? = nil) {
         self.id = id
         self.name = name
         self.scope = scope
         self.prefix = prefix
         self.createdAt = createdAt
         self.revokedAt = revokedAt
+        self.missions = missions
+    }
+
+    /// The stored form of ``missions``: names joined by commas, nil for every mission.
+    package static func missionsColumn(_ missions: [String]?) -> String? { missions?.joined(separator: ",") }
+
+    /// ``missions`` read back from its stored form.
+    package static func missions(fromColumn text: String?) -> [String]? {
+        text.map { $0.split(separator: ",").map(String.init) }
     }
 }
 
@@ -59,6 +74,8 @@ public protocol APIKeyStore: Sendable {
     func listKeys() async throws(APIKeyError) -> [APIKeyInfo]
     /// Revokes the key with this id or prefix.
     func revokeKey(_ reference: String) async throws(APIKeyError) -> APIKeyInfo
+    /// Limits the key with this id or prefix to `missions` (nil: every mission).
+    func limitKey(_ reference: String, toMissions missions: [String]?) async throws(APIKeyError) -> APIKeyInfo
 }
 
 /// How secrets are made and hashed.

@@ -154,6 +154,9 @@ package enum CatalogSchema {
         migrator.registerMigration("v6: ingest and totals aggregates for the dashboard") { db in
             for statement in CatalogActivitySQL.sqliteMigration { try db.execute(sql: statement) }
         }
+        migrator.registerMigration("v7: missions an API key may reach") { db in
+            try db.execute(sql: "ALTER TABLE api_keys ADD COLUMN missions TEXT")
+        }
         return migrator
     }
 

@@ -243,10 +243,28 @@ extension SQLiteCatalog: APIKeyStore {
         return found
     }
 
+    public func limitKey(_ reference: String, toMissions missions: [String]?) async throws(APIKeyError) -> APIKeyInfo {
+        let found: APIKeyInfo?
+        do {
+            found = try await pool.write { db in
+                try db.execute(sql: "UPDATE api_keys SET missions = ? WHERE CAST(id AS TEXT) = ? OR key_prefix = ?",
+                               arguments: [APIKeyInfo.missionsColumn(missions), reference, reference])
+                return try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE CAST(id AS TEXT) = ? OR key_prefix = ?",
+                                        arguments: [reference, reference]).map(Self.keyInfo)
+            }
+        } catch {
+            throw .database(String(describing: error))
+        }
+        keyCache.removeAll()
+        guard let found else { throw .unknownKey(reference) }
+        return found
+    }
+
     static func keyInfo(_ row: Row) -> APIKeyInfo {
         APIKeyInfo(id: row["id"], name: row["name"], scope: APIKeyScope(rawValue: row["scope"]) ?? .read,
                    prefix: row["key_prefix"], createdAt: UTCTime(secondsSince1970: row["created_at"]),
-                   revokedAt: (row["revoked_at"] as Int64?).map(UTCTime.init(secondsSince1970:)))
+                   revokedAt: (row["revoked_at"] as Int64?).map(UTCTime.init(secondsSince1970:)),
+                   missions: APIKeyInfo.missions(fromColumn: row["missions"]))
     }
 }
 

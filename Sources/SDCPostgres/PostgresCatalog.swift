@@ -235,6 +235,16 @@ extension PostgresCatalog: APIKeyStore {
         return info
     }
 
+    public func limitKey(_ reference: String, toMissions missions: [String]?) async throws(APIKeyError) -> APIKeyInfo {
+        let limited = try await keyRows(SQLQuery("""
+            UPDATE api_keys SET missions = ?
+            WHERE id = (SELECT id FROM api_keys WHERE CAST(id AS TEXT) = ? OR key_prefix = ? ORDER BY id LIMIT 1)
+            RETURNING *
+            """, [APIKeyInfo.missionsColumn(missions).map(SQLValue.text) ?? .null, .text(reference), .text(reference)]))
+        guard let info = limited.first else { throw .unknownKey(reference) }
+        return info
+    }
+
     static func keyInfo(_ row: PostgresRandomAccessRow) throws(CatalogError) -> APIKeyInfo {
         let table = "api_keys"
         let scopeText: String = try cell(row, "scope", in: table)
@@ -242,7 +252,8 @@ extension PostgresCatalog: APIKeyStore {
         let revokedAt: Int64? = try cell(row, "revoked_at", in: table)
         return APIKeyInfo(id: try cell(row, "id", in: table), name: try cell(row, "name", in: table), scope: scope,
                           prefix: try cell(row, "key_prefix", in: table), createdAt: UTCTime(secondsSince1970: try cell(row, "created_at", in: table)),
-                          revokedAt: revokedAt.map(UTCTime.init(secondsSince1970:)))
+                          revokedAt: revokedAt.map(UTCTime.init(secondsSince1970:)),
+                          missions: APIKeyInfo.missions(fromColumn: try cell(row, "missions", in: table)))
     }
 }
 

@@ -75,6 +75,7 @@ enum PostgresCatalogSchema {
             "CREATE INDEX \(table)_by_descriptor ON \(table) (instrument, descriptor, start_date)"
         }),
         PostgresCatalog.activityMigration,
+        PostgresDatabase.Migration(version: 5, name: "missions an API key may reach", statements: ["ALTER TABLE api_keys ADD COLUMN missions TEXT"]),
     ]
 
     private static var scienceShaped: [String] {

@@ -24,9 +24,15 @@ struct KeysCommand: AsyncParsableCommand {
         @Option(help: "Who or what the key is for.")
         var name = "unnamed"
 
+        @Option(help: "Comma-separated missions the key may reach (imap, hermes, ...; default: every mission).")
+        var missions: String?
+
         func run() async throws {
             let catalog = try await root.open().catalog
-            let (secret, _) = try await catalog.createKey(name: name, scope: scope)
+            let (secret, info) = try await catalog.createKey(name: name, scope: scope)
+            if let missions {
+                _ = try await catalog.limitKey(String(info.id), toMissions: missions.split(separator: ",").map { String($0) })
+            }
             print(secret)
         }
     }
@@ -39,9 +45,10 @@ struct KeysCommand: AsyncParsableCommand {
         func run() async throws {
             let keys = try await root.open().catalog.listKeys()
             let rows = keys.map { key in
-                [String(key.id), key.name, key.scope.rawValue, key.prefix + "…", key.createdAt.iso8601, key.revokedAt?.iso8601 ?? "-"]
+                [String(key.id), key.name, key.scope.rawValue, key.prefix + "…", key.createdAt.iso8601, key.revokedAt?.iso8601 ?? "-",
+                 key.missions?.joined(separator: ",") ?? "all"]
             }
-            print(TextTable.render(header: ["ID", "NAME", "SCOPE", "PREFIX", "CREATED", "REVOKED"], rows: rows))
+            print(TextTable.render(header: ["ID", "NAME", "SCOPE", "PREFIX", "CREATED", "REVOKED", "MISSIONS"], rows: rows))
         }
     }
 

@@ -113,6 +113,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var root: RootOption
     @OptionGroup var pipelineOptions: PipelineOptions
     @OptionGroup var alertOptions: AlertOptions
+    @OptionGroup var missionOptions: MissionServeOptions
 
     @Option(help: "Address to listen on.")
     var host = "127.0.0.1"
@@ -182,10 +183,11 @@ struct ServeCommand: AsyncParsableCommand {
         let direct = directUploads(dataCenter, ingestor: ingestor, metrics: metrics)
         let portal = Portal(catalog: dataCenter.catalog, jobs: dataCenter.jobs, store: dataCenter.store, keys: dataCenter.catalog,
                             sessions: PortalSessions(store: dataCenter.catalog))
+        let missions = try missionFlow(dataCenter, metrics: metrics, logger: logger)
         let server = DataCenterServer(
             configuration: configuration, ingestor: ingestor, keys: dataCenter.catalog, requestLog: dataCenter.catalog,
             processing: hooks,
-            extensions: direct.routes + alerting.routes(portal) + [MetricsEndpoint(metrics: metrics, catalog: dataCenter.catalog, jobs: dataCenter.jobs,
+            extensions: missions.routes + direct.routes + alerting.routes(portal) + [MetricsEndpoint(metrics: metrics, catalog: dataCenter.catalog, jobs: dataCenter.jobs,
                                                                  leases: dataCenter.catalog),
                          portal, hapi(dataCenter), AlgorithmsPages(portal: portal, algorithms: dataCenter.algorithms,
                                                  configuredProducts: pipeline.registry.productsByInstalledAlgorithm)]
@@ -219,7 +221,7 @@ struct ServeCommand: AsyncParsableCommand {
         // the API still serves their uploads), then the planner, then the server finishes the requests in flight.
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: application), .init(service: planner), .init(service: workers, successTerminationBehavior: .ignore)]
-                + direct.services + alerting.services,
+                + missions.services + direct.services + alerting.services,
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }

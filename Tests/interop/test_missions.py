@@ -198,3 +198,144 @@ def test_shared_vectors_through_the_command_line(sdc_bin, shared_dir):
     assert json.loads(out.stdout)["key"] == "imap/swe/l1a/2024/01/imap_swe_l1a_sci_20240105_v001.0002.cdf"
     out = subprocess.run([sdc_bin, "name", "parse", "--mission", "mars", "x"], capture_output=True, text=True)
     assert out.returncode != 0 and "mission 'mars'" in out.stderr
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# One server hosting IMAP and HERMES: the SWxSOC flow, the mission routes, keys limited to missions.
+
+import struct
+import sys
+
+import cdflib
+import requests
+
+from conftest import SDCServer, imap_cli, wait_for
+
+PACKAGE = Path(__file__).parent / "fixtures" / "hermes_instrument_pkg"
+
+
+@pytest.fixture
+def two_missions(sdc_bin, tmp_path):
+    server = SDCServer(sdc_bin, tmp_path / "root", extra_args=[
+        "--missions", "imap,hermes", "--mission-python", sys.executable, "--mission-pythonpath", str(PACKAGE)])
+    yield server
+    server.stop()
+
+
+def limited_key(server, scope, missions):
+    return subprocess.run([server.sdc_bin, "keys", "create", "--root", str(server.root), "--scope", scope,
+                           "--name", f"only-{missions}", "--missions", missions],
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+
+def l0_bytes(count=50):
+    return b"".join(struct.pack(">IH", i * 100, (i * 7) % 65536) for i in range(count))
+
+
+def test_hermes_l0_is_sorted_and_processed_to_l1_beside_imap(two_missions, sdc_bin, tmp_path):
+    server = two_missions
+    name = subprocess.run([sdc_bin, "name", "create", "--mission", "hermes", "--raw", "--instrument", "eea",
+                           "--time", "2024-02-11T00:00:00", "--version", "0"], capture_output=True, text=True, check=True).stdout.strip()
+    assert name == "hermes_EEA_l0_2024042-000000_v0.bin"
+    write = {"x-api-key": server.write_key}
+    answer = requests.put(f"{server.url}/missions/hermes/upload/{name}", data=l0_bytes(), headers=write, timeout=30)
+    assert answer.status_code == 200, answer.text
+    l0_key = answer.json()["file_path"]
+    assert l0_key == f"hermes/eea/l0/2024/02/11/{name}"
+
+    def l1_rows():
+        rows = requests.get(f"{server.url}/missions/hermes/query", params={"instrument": "eea", "level": "l1"}, timeout=30).json()
+        return rows or None
+
+    [l1] = wait_for(l1_rows, "the L1 product of the uploaded L0", timeout=120)
+    assert l1["file_path"] == "hermes/eea/l1/unknown/2024/02/11/hermes_eea_l1_20240211T000000_v0.1.0.cdf"
+    assert l1["origins"] == [l0_key] and l1["version"] == "0.1.0" and l1["mission"] == "hermes"
+    [l0] = requests.get(f"{server.url}/missions/hermes/query", params={"level": "l0"}, timeout=30).json()
+    assert l0["status"] == "success" and l0["processing_time"] > 0 and "hermes_eea_l1_20240211T000000" in l0["status_message"]
+    # The L1 product: the counts of the L0 records, one per 100 ms from the file's time.
+    body = requests.get(f"{server.url}/missions/hermes/download/{l1['file_path']}", timeout=30)
+    assert body.status_code == 200 and body.headers["x-checksum-sha256"] == l1["sha256"]
+    (tmp_path / "l1.cdf").write_bytes(body.content)
+    cdf = cdflib.CDF(str(tmp_path / "l1.cdf"))
+    assert list(cdf.varget("counts")) == [(i * 7) % 65536 for i in range(50)]
+    assert cdflib.cdfepoch.encode(cdf.varget("Epoch")[1]) == "2024-02-11T00:00:00.100000000"
+    # The test package processes only L0: the L1 is marked failed, "could not process further", as swxsoc does.
+    wait_for(lambda: requests.get(f"{server.url}/missions/hermes/query", params={"level": "l1"}, timeout=30).json()[0]["status"] == "failed",
+             "the L1's status")
+    # The metrics carry the mission.
+    metrics = requests.get(f"{server.url}/metrics", timeout=30).text
+    assert 'sdc_mission_files_total{mission="hermes",instrument="eea",level="l0",outcome="received"' in metrics
+    assert 'outcome="produced"' in metrics
+
+    # IMAP beside it, through the unmodified imap-data-access client.
+    imap_name = "imap_swe_l1a_sci_20240105_v001.0000.cdf"
+    (tmp_path / imap_name).write_bytes(b"imap bytes")
+    env = server.env(api_key=server.write_key, data_dir=tmp_path / "data")
+    up = subprocess.run([*imap_cli(), "upload", str(tmp_path / imap_name)], env=env, capture_output=True, text=True, timeout=120)
+    assert up.returncode == 0, up.stderr
+    query = subprocess.run([*imap_cli(), "query", "--instrument", "swe", "--output-format", "json"], env=env, capture_output=True,
+                           text=True, timeout=120)
+    assert imap_name in query.stdout
+    # HERMES files are not IMAP files: the IMAP query does not list them.
+    assert "hermes" not in requests.get(f"{server.url}/api-key/query", headers=write, timeout=30).text
+
+
+def test_names_sent_to_the_wrong_mission_get_a_clear_400(two_missions):
+    server = two_missions
+    write = {"x-api-key": server.write_key}
+    hermes = "hermes_EEA_l0_2024042-000000_v0.bin"
+    to_imap = requests.get(f"{server.url}/api-key/upload/{hermes}", headers=write, timeout=30)
+    assert to_imap.status_code == 400 and to_imap.json()["error"] == "WrongMission"
+    assert f"/missions/hermes/upload/{hermes}" in to_imap.json()["message"]
+    imap_name = "imap_swe_l1a_sci_20240105_v001.0000.cdf"
+    to_hermes = requests.put(f"{server.url}/missions/hermes/upload/{imap_name}", data=b"x", headers=write, timeout=30)
+    assert to_hermes.status_code == 400 and "is an IMAP file name" in to_hermes.json()["message"]
+    padre = requests.put(f"{server.url}/missions/hermes/upload/padre_meddea_l1_spec_20250710T010203_v0.1.0.fits", data=b"x",
+                         headers=write, timeout=30)
+    assert padre.status_code == 400 and "PADRE" in padre.json()["message"]
+    assert requests.get(f"{server.url}/missions/padre/query", timeout=30).status_code == 404
+    listing = requests.get(f"{server.url}/missions", timeout=30).json()
+    assert [m["name"] for m in listing] == ["imap", "hermes"]
+
+
+def test_unknown_instrument_is_kept_aside_with_the_reason(two_missions):
+    server = two_missions
+    write = {"x-api-key": server.write_key}
+    name = "hermes_XYZ_l0_2024042-000000_v0.bin"
+    answer = requests.put(f"{server.url}/missions/hermes/upload/{name}", data=b"precious bytes", headers=write, timeout=30)
+    assert answer.status_code == 400 and answer.json()["error"] == "InvalidFileName"
+    assert "no hermes instrument found" in answer.json()["message"]
+    kept = answer.headers["x-sdc-rejected-key"]
+    assert kept.startswith("rejected/hermes/") and kept.endswith("-" + name)
+    [rejected] = requests.get(f"{server.url}/missions/hermes/rejected", headers=write, timeout=30).json()
+    assert rejected["file_path"] == kept and rejected["size"] == len(b"precious bytes") and "instrument" in rejected["reason"]
+    assert (server.root / "objects" / kept).read_bytes() == b"precious bytes"
+    # Nothing is left in the incoming area.
+    assert not any((server.root / "objects" / "hermes" / "incoming").glob("*"))
+
+
+def test_keys_limited_to_one_mission_cannot_reach_the_other(two_missions):
+    server = two_missions
+    hermes_only = limited_key(server, "write", "hermes")
+    imap_only = limited_key(server, "read", "imap")
+    to_imap = requests.get(f"{server.url}/api-key/query", params={"instrument": "swe"}, headers={"x-api-key": hermes_only}, timeout=30)
+    assert to_imap.status_code == 403 and to_imap.json()["error"] == "MissionNotAllowed"
+    to_hermes = requests.get(f"{server.url}/missions/hermes/query", headers={"x-api-key": imap_only}, timeout=30)
+    assert to_hermes.status_code == 403 and to_hermes.json()["error"] == "MissionNotAllowed"
+    assert requests.get(f"{server.url}/api-key/query", params={"instrument": "swe"}, headers={"x-api-key": imap_only}, timeout=30).status_code == 200
+    up = requests.put(f"{server.url}/missions/hermes/upload/hermes_NEM_l0_2024042-000000_v0.bin", data=l0_bytes(3),
+                      headers={"x-api-key": hermes_only}, timeout=30)
+    assert up.status_code == 200, up.text
+    keys = subprocess.run([server.sdc_bin, "keys", "list", "--root", str(server.root)], capture_output=True, text=True, check=True).stdout
+    assert "hermes" in keys and "imap" in keys
+
+
+def test_mission_configuration_errors_name_the_mission_and_field(sdc_bin, tmp_path):
+    out = subprocess.run([sdc_bin, "serve", "--root", str(tmp_path / "r"), "--port", "0", "--missions", "imap,mars"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0 and "mission 'mars': field 'missions'" in out.stderr
+    config = tmp_path / "missions.json"
+    config.write_text(json.dumps({"missions": [{"name": "reach", "levels": ["l0"], "file_extension": "cdf", "instruments": []}]}))
+    out = subprocess.run([sdc_bin, "serve", "--root", str(tmp_path / "r"), "--port", "0", "--missions-config", str(config)],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0 and "mission 'reach': field 'instruments'" in out.stderr

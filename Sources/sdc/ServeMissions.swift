@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Prometheus
+import SDCAssembly
+import SDCCatalog
+import SDCCore
+import SDCIngest
+import SDCPipeline
+import SDCPortal
+import SDCServer
+import SDCStorage
+import ServiceLifecycle
+
+/// `sdc serve` options choosing the missions hosted beside (or instead of) IMAP.
+struct MissionServeOptions: ParsableArguments {
+    @Option(help: "Comma-separated missions to host: imap (the default), hermes, padre, or missions of --missions-config.")
+    var missions: String?
+
+    @Option(help: "A missions configuration file (JSON: {\"missions\": [\"imap\", \"hermes\", {...}]}); its missions are hosted unless --missions chooses.")
+    var missionsConfig: String?
+
+    @Option(help: "The Python interpreter that runs the instrument packages of SWxSOC missions (<package>.calibration.process_file); none: files stay pending.")
+    var missionPython: String?
+
+    @Option(help: "A folder put on PYTHONPATH for the instrument packages (repeatable).")
+    var missionPythonpath: [String] = []
+
+    /// The hosted missions; configuration errors name the mission and the field.
+    func missionSet() throws -> MissionSet {
+        do {
+            return try MissionSet.resolve(names: missions.map { $0.split(separator: ",").map(String.init) },
+                                          configuration: try loadMissionConfiguration(missionsConfig))
+        } catch let error as MissionConfigurationError {
+            throw ValidationError(error.description)
+        }
+    }
+}
+
+/// Reads a missions configuration file, if one is given.
+func loadMissionConfiguration(_ path: String?) throws -> MissionConfiguration? {
+    guard let path else { return nil }
+    let bytes: [UInt8]
+    do { bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
+        throw ValidationError("cannot read the missions configuration \(path): \(error.localizedDescription)")
+    }
+    do { return try MissionConfiguration(json: bytes) } catch { throw ValidationError("\(path): \(error)") }
+}
+
+extension ServeCommand {
+    /// The missions' routes and the SWxSOC flow, when missions other than IMAP are hosted; nothing otherwise, so that an
+    /// IMAP-only data center serves exactly what it always did. Counts arrivals, rejections and processing outcomes in
+    /// `sdc_mission_files_total{mission, instrument, level, outcome}`.
+    func missionFlow(_ dataCenter: DataCenter, metrics: ServerMetrics, logger: Logger) throws
+        -> (routes: [any ServerExtension], services: [ServiceGroupConfiguration.ServiceConfiguration]) {
+        let missions = try missionOptions.missionSet()
+        guard missions.missions.contains(where: { $0.grammar == .swxsoc }) else { return ([], []) }
+        let catalog = try SQLiteMissionCatalog(path: dataCenter.root.appendingPathComponent("missions.sqlite").path, missions: missions)
+        let processing = missionOptions.missionPython.map { MissionProcessing(python: $0, pythonPath: missionOptions.missionPythonpath) }
+        let flow = MissionFlow(missions: missions, catalog: catalog, store: dataCenter.store, processing: processing,
+                               scratch: dataCenter.root.appendingPathComponent("missions-work"), maximumSize: maxUploadSize,
+                               logger: Logger(label: "sdc.missions")) { event in
+            let descriptor = MetricNameDescriptor(namespace: "sdc", subsystem: "mission", metricName: "files", unitName: "total",
+                                                  helpText: "Files of SWxSOC-style missions by what the flow did with them.")
+            metrics.registry.makeCounter(descriptor: descriptor,
+                                         labels: metrics.processLabels([("mission", event.mission), ("instrument", event.instrument),
+                                                                        ("level", event.level), ("outcome", event.outcome)])).increment()
+        }
+        let store = dataCenter.store
+        let routes = MissionRoutes(missions: missions, catalog: catalog, intake: FlowIntake(flow: flow), keys: dataCenter.catalog) { key in
+            let objectKey = try ObjectKey(key)
+            guard try await store.size(of: objectKey) != nil else { return nil }
+            return try await store.read(objectKey, range: nil)
+        }
+        logger.info("missions", metadata: ["hosted": "\(missions.names.joined(separator: ","))",
+                                           "processing": "\(processing.map(\.python) ?? "off")"])
+        return ([routes], [.init(service: flow)])
+    }
+}
+
+/// The flow as the routes' intake.
+struct FlowIntake: MissionIntake {
+    let flow: MissionFlow
+
+    func receive(mission: MissionProfile, name: String, body: ObjectBody, expectedLength: Int64?) async throws
+        -> Result<MissionFileRecord, RejectedFile> {
+        do {
+            switch try await flow.receive(mission: mission, name: name, body: body, expectedLength: expectedLength) {
+            case .sorted(let record): return .success(record)
+            case .rejected(let file): return .failure(file)
+            }
+        } catch let error as IngestError {
+            guard case .alreadyExists(let key) = error else { throw error }
+            throw IngestAlreadyExists(key: key)
+        }
+    }
+}
