@@ -118,7 +118,7 @@ struct HAPIDataReader: Sendable {
                     let range = index..<min(slice.records.upperBound, index + chunkRecords)
                     let leading = firstRecord
                     let bytes = try await pool.run {
-                        try HAPIEncoder(format: format, parameters: parameters.parameters).encode(reader, records: range, first: leading)
+                        try HAPIEncoder(format: format, parameters: parameters.parameters).encode(reader, records: range, first: leading, pool: pool)
                     }
                     firstRecord = false
                     try await write(ByteBuffer(bytes: bytes))
@@ -135,15 +135,30 @@ struct HAPIEncoder {
     let parameters: [HAPIParameter]
 
     /// The records `records` of `reader`; `first` tells whether they open the stream (JSON separates rows by commas).
-    func encode(_ reader: CDFReader, records: Range<Int>, first: Bool) throws -> [UInt8] {
+    /// The rows are formatted in parts on the calling thread and the processing pool's free threads.
+    func encode(_ reader: CDFReader, records: Range<Int>, first: Bool, pool: ProcessingPool = .shared) throws -> [UInt8] {
         let columns = try parameters.map { parameter in
             let variable = try reader.variable(named: parameter.name)
             return try ValueColumn(values: reader.values(of: variable, records: records), dataType: variable.dataType)
         }
+        let width = pool.threadCount + 1
+        let partCount = max(1, min(width, records.count / 512))
+        var parts = [[UInt8]](repeating: [], count: partCount)
+        parts.withUnsafeMutableBufferPointer { slots in
+            pool.forEach(partCount, width: width) { _, part in
+                let rows = (records.count * part / partCount)..<(records.count * (part + 1) / partCount)
+                slots[part] = encodeRows(rows, columns: columns, first: first && part == 0)
+            }
+        }
+        return parts.count == 1 ? parts[0] : Array(parts.joined())
+    }
+
+    /// Rows `rows` (indices into `columns`' records).
+    private func encodeRows(_ rows: Range<Int>, columns: [ValueColumn], first: Bool) -> [UInt8] {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(records.count * 64 * parameters.count)
+        bytes.reserveCapacity(rows.count * 24 * (parameters.count + 1))
         var field: [UInt8] = []
-        for row in 0..<records.count {
+        for row in rows {
             switch format {
             case .csv:
                 for (index, parameter) in parameters.enumerated() {
@@ -168,7 +183,7 @@ struct HAPIEncoder {
                     }
                 }
             case .json:
-                bytes += (first && row == 0 ? "\n[" : ",\n[").utf8
+                bytes += (first && row == rows.lowerBound ? "\n[" : ",\n[").utf8
                 for (index, parameter) in parameters.enumerated() {
                     if index > 0 { bytes.append(0x2C) }
                     var element = row * parameter.valuesPerRecord

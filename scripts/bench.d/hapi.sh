@@ -46,7 +46,7 @@ rng = np.random.default_rng(13)
 for day in range(days):
     midnight = int(cdflib.cdfepoch.compute_tt2000([2025, 1, 1, 0, 0, 0, 0, 0, 0])) + day * 86_400_000_000_000
     date = np.datetime64("2025-01-01") + np.timedelta64(day, "D")
-    name = f"{dataset}_{str(date).replace('-', '')}_v001.cdf"
+    name = f"{dataset}_{str(date).replace('-', '')}_v001.0000.cdf"
     cdf = CDF(str(staging / name), cdf_spec={"Compressed": False})
     cdf.write_globalattrs({"Logical_source": {0: dataset}})
     cdf.write_var({"Variable": "epoch", "Data_Type": 33, "Num_Elements": 1, "Rec_Vary": True, "Dim_Sizes": []},
@@ -58,7 +58,8 @@ for day in range(days):
                                  "FILLVAL": [np.float64(-1e31), "cdf_double"]},
                       var_data=rng.normal(size=86_400))
     cdf.close()
-    subprocess.run([*cli, "upload", str(staging / name)], env=env, check=True, capture_output=True)
+    done = subprocess.run([*cli, "upload", str(staging / name)], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
     files.append(name)
 manifest = staging / "imap_swapi_bench-release_20250101_v001.txt"
 manifest.write_text("\n".join(files) + "\n")
@@ -111,16 +112,16 @@ for fmt in ["csv", "binary"]:
     elapsed, size, base, peak = measured(stream(fmt, stop))
     print(f"sdc {fmt:6s}: {elapsed:6.2f} s  {records / elapsed:>12,.0f} rows/s  {size / elapsed / 1e6:7.1f} MB/s  "
           f"server RSS {base:.0f} -> peak {peak:.0f} MiB (one day: {day_base:.0f} -> {day_peak:.0f} MiB)")
-sdc_csv = None
 
-print("-- Python: cdflib reads the same CDFs, pandas writes the CSV (time as ISO strings, same columns)")
+print("-- Python: cdflib reads the same CDFs (times via cdfepoch.to_datetime), pandas writes the same CSV columns")
 objects = work / "root" / "objects"
 paths = sorted(objects.rglob(f"{dataset}_*.cdf"))
 def python_csv():
     out = open(os.devnull, "w")
     for path in paths:
         cdf = cdflib.CDF(str(path))
-        frame = pd.DataFrame({"time": [t + "Z" for t in cdflib.cdfepoch.encode_tt2000(cdf.varget("epoch"))],
+        times = np.char.add(np.datetime_as_string(cdflib.cdfepoch.to_datetime(cdf.varget("epoch")), unit="ns"), "Z")
+        frame = pd.DataFrame({"time": times,
                               **{n: cdf.varget(n) for n in names}})
         frame.to_csv(out, header=False, index=False)
     out.close()
