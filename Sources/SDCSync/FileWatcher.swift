@@ -259,7 +259,7 @@ public actor FileWatcher: Service {
 
     /// Every tick, looks again at the files whose time has come: one whose stamp did not change is complete.
     private func settleLoop() async {
-        let tick = min(configuration.settle, .milliseconds(100))
+        let tick = max(min(configuration.settle, .milliseconds(100)), .milliseconds(10))
         while !closed {
             try? await Task.sleep(for: tick)
             let now = ContinuousClock.now
@@ -316,8 +316,11 @@ public actor FileWatcher: Service {
     private func progressLoop() async {
         var last = counts
         var lastTime = ContinuousClock.now
+        var next = lastTime
         while !closed {
-            try? await Task.sleep(for: configuration.progressInterval)
+            next += configuration.progressInterval
+            while !closed, ContinuousClock.now < next { try? await Task.sleep(for: min(.milliseconds(250), next - .now)) }
+            if closed { break }
             let now = ContinuousClock.now
             guard counts != last || !settling.isEmpty || queueHead < queue.count else { continue }
             let done = counts.uploaded + counts.alreadyPresent - last.uploaded - last.alreadyPresent
