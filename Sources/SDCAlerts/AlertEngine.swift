@@ -64,7 +64,8 @@ public final class AlertEngine: AlertSink {
         return stream
     }
 
-    private func wake() {
+    /// Wakes the deliverer.
+    func wake() {
         for continuation in wakeups.withLock({ $0 }) { continuation.yield() }
     }
 

@@ -65,9 +65,11 @@ public struct AlertEvaluator: Service {
                 group.addTask {
                     while !Task.isCancelled {
                         await pass()
+                        engine.wake()
                         do { try await Task.sleep(for: rules.evaluationInterval) } catch { return }
                     }
                 }
+                // The only sender, so that a notification is never sent twice by two deliveries at once.
                 group.addTask {
                     for await _ in changes where leading.value.load(ordering: .relaxed) {
                         await deliverPending()
@@ -77,17 +79,20 @@ public struct AlertEvaluator: Service {
         }
     }
 
-    /// One evaluation: take (or keep) the lease, evaluate, send. Failures are logged; the next pass tries again.
-    func pass() async {
+    /// One evaluation: take (or keep) the lease and, holding it, evaluate; returns whether this process holds it.
+    /// Failures are logged; the next pass tries again.
+    @discardableResult
+    func pass() async -> Bool {
         do {
             let leader = try await leases.holdLease("alerts", holder: holder, seconds: leaseSeconds, now: engine.clock())
             leading.value.store(leader, ordering: .relaxed)
-            guard leader else { return }
+            guard leader else { return false }
             try await evaluate()
+            return true
         } catch {
             logger.error("alert evaluation failed", metadata: ["error": "\(error)"])
+            return leading.value.load(ordering: .relaxed)
         }
-        await deliverPending()
     }
 
     /// Checks every periodic rule once and records new product latencies.
@@ -137,7 +142,7 @@ public struct AlertEvaluator: Service {
                 let used = try Self.usedPercent(path)
                 if used > percent {
                     await engine.raise(AlertCondition(rule: rule.name, subject: path, severity: rule.severity,
-                                                      summary: "the filesystem of \(path) is \(String(format: "%.1f", used))% full (threshold \(percent.formatted())%)"))
+                                                      summary: "the filesystem of \(path) is \(String(format: "%.1f", used))% full (threshold \(percent.plain)%)"))
                 } else {
                     await engine.clear(rule: rule.name, subject: path)
                 }
@@ -193,7 +198,7 @@ public struct AlertEvaluator: Service {
         return levels
     }
 
-    /// Sends every queued notification, oldest first (only the lease holder calls it).
+    /// Sends every queued notification, oldest first (only the lease holder calls it, from one task at a time).
     func deliverPending() async {
         do {
             while !Task.isCancelled {

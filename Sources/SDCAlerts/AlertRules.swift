@@ -84,10 +84,6 @@ public struct TelemetryLimit: Sendable, Hashable {
         return .success(TelemetryLimit(instrument: instrument, packet: words[1], parameter: words[2], comparison: comparison, limit: limit,
                                        samples: samples))
     }
-
-    public var description: String {
-        "\(instrument.rawValue) \(packet) \(parameter) \(comparison.rawValue) \(limit.formatted()) for \(samples) samples"
-    }
 }
 
 /// Why a telemetry-limit expression is malformed.

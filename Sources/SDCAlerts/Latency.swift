@@ -1,6 +1,7 @@
 import SDCCatalog
 import SDCCore
 import SDCJobs
+import Synchronization
 
 /// Percentiles of the Level 0 receipt → availability time of one instrument's products at one level.
 public struct LatencySummary: Sendable, Hashable {
@@ -40,6 +41,13 @@ public struct LatencyTracker: Sendable {
     let store: any AlertStore
     /// How many succeeded jobs each pass looks at (most recent first).
     let window: Int
+    /// Products already recorded, or found to descend from no Level 0 file, so that a pass does not ask again (forgotten
+    /// past 100,000, to bound the memory: the store still refuses a second record).
+    private let settled = Settled()
+
+    private final class Settled: Sendable {
+        let keys = Mutex<Set<String>>([])
+    }
 
     public init(jobs: any JobStore, catalog: any FileCatalog, store: any AlertStore, window: Int = 500) {
         self.jobs = jobs
@@ -52,9 +60,14 @@ public struct LatencyTracker: Sendable {
     public func recordNewProducts() async throws -> [ProductLatency] {
         var recorded: [ProductLatency] = []
         for job in try await jobs.jobs(matching: JobFilter(status: .succeeded, limit: window)) {
-            for key in job.outputs where try await !store.hasLatency(key: key) {
-                guard let latency = try await latency(ofProduct: key) else { continue }
-                if try await store.recordLatency(latency) { recorded.append(latency) }
+            for key in job.outputs where !settled.keys.withLock({ $0.contains(key) }) {
+                if try await !store.hasLatency(key: key), let latency = try await latency(ofProduct: key), try await store.recordLatency(latency) {
+                    recorded.append(latency)
+                }
+                settled.keys.withLock { keys in
+                    if keys.count >= 100_000 { keys.removeAll() }
+                    keys.insert(key)
+                }
             }
         }
         return recorded

@@ -112,8 +112,8 @@ enum TelemetryCheck {
             if run.length >= limit.samples {
                 outcomes.append(.violated(AlertCondition(
                     rule: rule.name, subject: subject, severity: rule.severity,
-                    summary: "\(subject) \(limit.comparison.rawValue) \(limit.limit.formatted()) for \(run.length) consecutive samples "
-                        + "(at least \(limit.samples); worst \(run.worst.formatted())) in \(file)")))
+                    summary: "\(subject) \(limit.comparison.rawValue) \(limit.limit.plain) for \(run.length) consecutive samples "
+                        + "(at least \(limit.samples); worst \(run.worst.plain)) in \(file)")))
             } else {
                 outcomes.append(.clean(rule: rule.name, subject: subject))
             }
@@ -133,7 +133,7 @@ enum TelemetryCheck {
                     outcomes.append(.violated(AlertCondition(
                         rule: rule.name, subject: subject, severity: severity,
                         summary: "\(parameter.name) outside its XTCE \(worst.level.rawValue) range for \(worst.run) consecutive samples "
-                            + "(worst \(worst.value.formatted())) in \(file)")))
+                            + "(worst \(worst.value.plain)) in \(file)")))
                 } else {
                     outcomes.append(.clean(rule: rule.name, subject: subject))
                 }
@@ -176,5 +176,12 @@ enum TelemetryCheck {
             }
         }
         return best
+    }
+}
+
+extension Double {
+    /// The number as people write it in messages: `252`, `40.5`, `-3` (no grouping, no trailing `.0`).
+    var plain: String {
+        self == rounded() && abs(self) < 1e15 ? String(Int64(self)) : "\(self)"
     }
 }
