@@ -170,6 +170,7 @@ let package = Package(
         .testTarget(name: "SDCIALiRTTests", dependencies: [
             "SDCIALiRT", "SDCServer", "SDCIngest", "SDCCatalog", "SDCStorage", "SDCAssembly", "SDCPostgres", "SDCCore", "SDCCDF",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),

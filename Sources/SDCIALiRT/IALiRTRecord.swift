@@ -83,17 +83,17 @@ enum IALiRTDecoding {
             guard let clock = columns.first(where: { $0.name == "SC_SCLK_SEC" })?.values else {
                 throw .definition("ialirt.xml has no SC_SCLK_SEC field")
             }
+            // Per instrument, its fields as records name them (`MAG_DATA` -> `mag_data`) with their values.
             let groups = IALiRTRecord.instruments.map { instrument in
                 (instrument.name, columns.filter { column in
                     column.name.hasPrefix(instrument.prefix) && !column.name.contains("SPARE") && !column.name.contains("RESERVED")
-                })
+                }.map { column in (name: instrument.name + "_" + column.name.dropFirst(instrument.prefix.count).lowercased(), values: column.values) })
             }
             for (packet, offset) in container.byteOffsets.enumerated() {
                 batch.packets.append(Array(bytes[offset..<offset + IALiRTPacket.length]))
                 for (instrument, fields) in groups {
-                    let prefix = IALiRTRecord.instruments.first { $0.name == instrument }?.prefix ?? ""
                     batch.records.append(IALiRTRecord(instrument: instrument, met: clock[packet], fields: fields.map { field in
-                        IALiRTRecord.Field(name: instrument + "_" + field.name.dropFirst(prefix.count).lowercased(), value: field.values[packet])
+                        IALiRTRecord.Field(name: field.name, value: field.values[packet])
                     }))
                 }
             }

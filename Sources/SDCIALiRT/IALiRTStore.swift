@@ -1,3 +1,4 @@
+import Foundation
 import SDCCDF
 import SDCCore
 
@@ -48,6 +49,15 @@ public struct IALiRTBatch: Sendable {
     /// Seconds since 1970 of the first packet's spacecraft time (of the arrival if there is no packet).
     var packetFileTime: Int64 {
         records.first.map { TT2000.unixSeconds($0.ttj2000ns) } ?? receivedAt / 1_000_000
+    }
+
+    /// The days (`YYYYMMDD`) of the batch's records, in order.
+    var days: [String] {
+        var seen: Set<String> = []
+        return records.compactMap { record in
+            let day = record.timeUTC.prefix(10).replacingOccurrences(of: "-", with: "")
+            return seen.insert(day).inserted ? day : nil
+        }
     }
 
     /// The packets file the batch's packets go to.

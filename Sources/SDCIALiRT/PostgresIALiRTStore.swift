@@ -45,6 +45,11 @@ public final class PostgresIALiRTStore: IALiRTStore {
             """,
             "CREATE INDEX ialirt_records_time ON ialirt_records (time_utc)",
         ]),
+        // The archive lists days; a DISTINCT over every record would scan them all.
+        .init(version: 2, name: "the days that have records", statements: [
+            "CREATE TABLE ialirt_days (day TEXT COLLATE \"C\" PRIMARY KEY)",
+            "INSERT INTO ialirt_days (day) SELECT DISTINCT replace(substr(time_utc, 1, 10), '-', '') FROM ialirt_records",
+        ]),
     ]
 
     private func rows(_ query: SQLQuery) async throws(IALiRTStoreError) -> [PostgresRandomAccessRow] {
@@ -87,6 +92,11 @@ public final class PostgresIALiRTStore: IALiRTStore {
                     + " ON CONFLICT (instrument, time_utc) DO UPDATE SET met = excluded.met, ttj2000ns = excluded.ttj2000ns, fields = excluded.fields",
                 slice.flatMap { [SQLValue.text($0.instrument), .text($0.timeUTC), .integer($0.met), .integer($0.ttj2000ns), .text($0.fieldsJSON)] }))
         }
+        let days = batch.days
+        if !days.isEmpty {
+            statements.append(SQLQuery("INSERT INTO ialirt_days (day) VALUES " + Array(repeating: "(?)", count: days.count).joined(separator: ", ")
+                                           + " ON CONFLICT (day) DO NOTHING", days.map(SQLValue.text)))
+        }
         let all = statements
         try await database.inTransaction({ run in
             for statement in all { _ = try await run(statement) }
@@ -108,8 +118,7 @@ public final class PostgresIALiRTStore: IALiRTStore {
     }
 
     public func recordDays() async throws(IALiRTStoreError) -> [String] {
-        let found = try await rows(SQLQuery(
-            "SELECT DISTINCT replace(substr(time_utc, 1, 10), '-', '') AS day FROM ialirt_records ORDER BY day"))
+        let found = try await rows(SQLQuery("SELECT day FROM ialirt_days ORDER BY day"))
         return try Self.cells { try found.map { try $0["day"].decode(String.self) } }
     }
 

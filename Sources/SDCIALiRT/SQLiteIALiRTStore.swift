@@ -49,6 +49,13 @@ public final class SQLiteIALiRTStore: IALiRTStore {
                 CREATE INDEX ialirt_records_time ON ialirt_records (time_utc);
                 """)
         }
+        migrator.registerMigration("ialirt v2: the days that have records") { db in
+            // The archive lists days; a DISTINCT over every record would scan them all.
+            try db.execute(sql: """
+                CREATE TABLE ialirt_days (day TEXT PRIMARY KEY);
+                INSERT INTO ialirt_days (day) SELECT DISTINCT replace(substr(time_utc, 1, 10), '-', '') FROM ialirt_records;
+                """)
+        }
         return migrator
     }
 
@@ -75,6 +82,9 @@ public final class SQLiteIALiRTStore: IALiRTStore {
                     ON CONFLICT (instrument, time_utc) DO UPDATE SET met = excluded.met, ttj2000ns = excluded.ttj2000ns, fields = excluded.fields
                     """, arguments: [record.instrument, record.timeUTC, record.met, record.ttj2000ns, record.fieldsJSON])
             }
+            for day in batch.days {
+                try db.execute(sql: "INSERT INTO ialirt_days (day) VALUES (?) ON CONFLICT (day) DO NOTHING", arguments: [day])
+            }
         }
     }
 
@@ -92,9 +102,7 @@ public final class SQLiteIALiRTStore: IALiRTStore {
 
     public func recordDays() async throws(IALiRTStoreError) -> [String] {
         try await read { db in
-            try String.fetchAll(db, sql: """
-                SELECT DISTINCT replace(substr(time_utc, 1, 10), '-', '') AS day FROM ialirt_records ORDER BY day
-                """)
+            try String.fetchAll(db, sql: "SELECT day FROM ialirt_days ORDER BY day")
         }
     }
 

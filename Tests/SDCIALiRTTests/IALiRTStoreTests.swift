@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import SDCPostgres
 import Testing
 @testable import SDCIALiRT
@@ -68,5 +69,25 @@ struct IALiRTStoreTests {
             #expect(try await store.packets(inFile: "iois_1_packets_2025_309_00_53_17.bin") == PacketBuilder.stream(from: 500_000_000, count: 3))
             #expect(try await store.packets(inFile: "iois_1_packets_2025_309_00_53_18.bin") == nil)
         }
+    }
+
+    /// A store made before the days table lists the days of its records once migrated.
+    @Test func migrationToVersion2ListsTheDaysOfExistingRecords() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sdc-ialirt-migrate-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("ialirt.sqlite").path
+        do {
+            let pool = try DatabasePool(path: path)
+            try SQLiteIALiRTStore.migrator.migrate(pool, upTo: "ialirt v1: packets, logs, real-time records")
+            try await pool.write { db in
+                for time in ["2025-11-05T23:59:59", "2025-11-06T00:00:00", "2025-11-06T00:00:01"] {
+                    try db.execute(sql: "INSERT INTO ialirt_records (instrument, time_utc, met, ttj2000ns, fields) VALUES ('mag', ?, 0, 0, '{}')",
+                                   arguments: [time])
+                }
+            }
+        }
+        let store = try SQLiteIALiRTStore(path: path)
+        #expect(try await store.recordDays() == ["20251105", "20251106"])
     }
 }
