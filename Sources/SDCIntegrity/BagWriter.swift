@@ -3,7 +3,7 @@ import Foundation
 import SDCCore
 
 /// Writes a BagIt bag (RFC 8493, version 1.0) with SHA-256 manifests: `bagit.txt`, the payload under `data/`,
-/// `manifest-sha256.txt`, `bagit-info.txt` (with `Payload-Oxum`, `Bagging-Date` and `Bag-Size`) and
+/// `manifest-sha256.txt`, `bag-info.txt` (with `Payload-Oxum`, `Bagging-Date` and `Bag-Size`) and
 /// `tagmanifest-sha256.txt` over the tag files.
 ///
 /// Payload files are added by the caller under ``dataFolder`` and declared with ``add(_:size:sha256:)``; ``finish(info:)``
@@ -35,14 +35,14 @@ public struct BagWriter: Sendable {
         payload.append(("data/" + path, size, sha256))
     }
 
-    /// Writes the tag files; `info` are the `bagit-info.txt` fields (in order) besides the computed ones.
+    /// Writes the tag files; `info` are the `bag-info.txt` fields (in order) besides the computed ones.
     public func finish(info: [(String, String)], now: UTCTime = .now) throws(IntegrityError) {
         let bytes = payload.reduce(Int64(0)) { $0 + $1.size }
         let manifest = payload.sorted { $0.path < $1.path }.map { "\($0.sha256)  \(Self.encodedPath($0.path))\n" }.joined()
         let fields = info + [("Bagging-Date", now.date.isoDate), ("Payload-Oxum", "\(bytes).\(payload.count)"), ("Bag-Size", Self.size(bytes))]
         let tagFiles: [(String, String)] = [
             ("bagit.txt", "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"),
-            ("bagit-info.txt", fields.map { "\($0.0): \(Self.oneLine($0.1))\n" }.joined()),
+            ("bag-info.txt", fields.map { "\($0.0): \(Self.oneLine($0.1))\n" }.joined()),
             ("manifest-sha256.txt", manifest),
         ]
         var tagManifest = ""

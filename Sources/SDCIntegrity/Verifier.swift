@@ -69,6 +69,7 @@ public struct Verifier: Sendable {
             }
             state.problems += orphans.count
             findings += orphans
+            progress?(state)
         }
         findings.sort { ($0.problem, $0.key) < ($1.problem, $1.key) }
         return VerificationReport(scope: scope, startedAt: startedAt, finishedAt: .now, objectsChecked: state.objectsChecked,

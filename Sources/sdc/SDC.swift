@@ -11,6 +11,7 @@ struct SDC: AsyncParsableCommand {
             QueryCommand.self, DownloadCommand.self, UploadCommand.self, ReprocessCommand.self,
             NameCommand.self, PacketsCommand.self, CDFCommand.self,
             AlertsCommand.self,
+            VerifyCommand.self, ArchiveCommand.self,
             WatchCommand.self, MirrorCommand.self,
         ]
     )

@@ -114,6 +114,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var pipelineOptions: PipelineOptions
     @OptionGroup var alertOptions: AlertOptions
     @OptionGroup var missionOptions: MissionServeOptions
+    @OptionGroup var scrub: ScrubOptions
 
     @Option(help: "Address to listen on.")
     var host = "127.0.0.1"
@@ -183,11 +184,12 @@ struct ServeCommand: AsyncParsableCommand {
         let direct = directUploads(dataCenter, ingestor: ingestor, metrics: metrics)
         let portal = Portal(catalog: dataCenter.catalog, jobs: dataCenter.jobs, store: dataCenter.store, keys: dataCenter.catalog,
                             sessions: PortalSessions(store: dataCenter.catalog))
+        let integrity = try integrity(dataCenter, metrics: metrics, portal: portal, alerts: alerting.sink)
         let missions = try missionFlow(dataCenter, metrics: metrics, logger: logger)
         let server = DataCenterServer(
             configuration: configuration, ingestor: ingestor, keys: dataCenter.catalog, requestLog: dataCenter.catalog,
             processing: hooks,
-            extensions: missions.routes + direct.routes + alerting.routes(portal) + [MetricsEndpoint(metrics: metrics, catalog: dataCenter.catalog, jobs: dataCenter.jobs,
+            extensions: missions.routes + direct.routes + alerting.routes(portal) + integrity.routes + [MetricsEndpoint(metrics: metrics, catalog: dataCenter.catalog, jobs: dataCenter.jobs,
                                                                  leases: dataCenter.catalog),
                          portal, hapi(dataCenter), AlgorithmsPages(portal: portal, algorithms: dataCenter.algorithms,
                                                  configuredProducts: pipeline.registry.productsByInstalledAlgorithm)]
@@ -221,7 +223,7 @@ struct ServeCommand: AsyncParsableCommand {
         // the API still serves their uploads), then the planner, then the server finishes the requests in flight.
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: application), .init(service: planner), .init(service: workers, successTerminationBehavior: .ignore)]
-                + missions.services + direct.services + alerting.services,
+                + missions.services + direct.services + alerting.services + integrity.services,
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
