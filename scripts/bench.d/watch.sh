@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Watcher benchmark: `sdc watch` against a plain loop of `imap-data-access upload`, both into one live `sdc serve`.
 #
-#   sdc watch:  FILES small files (1 KiB) land in the watched folder at once (written to hidden names, renamed in);
-#               timed from the first landing to the moment all of them are queryable (GET /query counts them).
+#   sdc watch:  FILES small files (1 KiB, L1A CDF names, as imap-data-access refuses vXXX science names) land in the
+#               watched folder at once (written to hidden names, renamed in); timed from the first landing to the
+#               moment all of them are queryable (GET /query counts them).
 #   imap loop:  `imap-data-access upload FILE` once per file, sequentially, over SAMPLE files of the same kind
 #               (it starts a Python interpreter per file, so a sample gives its per-file rate).
 #
@@ -40,10 +41,10 @@ import os, subprocess, sys, time, urllib.request, json
 url, key, work, files, sample, concurrency = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
 
 def name(kind, number):
-    return f"imap_codice_l0_{kind}{number:06d}_20250101_v001.pkts"
+    return f"imap_codice_l1a_{kind}{number:06d}_20250101_v001.0000.cdf"
 
 def queryable(kind):
-    request = urllib.request.Request(f"{url}/api-key/query?table=science&instrument=codice&data_level=l0&start_date=20250101&end_date=20250101",
+    request = urllib.request.Request(f"{url}/api-key/query?table=science&instrument=codice&data_level=l1a&start_date=20250101&end_date=20250101",
                                      headers={"x-api-key": key})
     with urllib.request.urlopen(request, timeout=60) as response:
         return sum(1 for row in json.load(response) if f"_{kind}" in row["file_path"])
