@@ -107,7 +107,8 @@ package enum CatalogActivitySQL {
     package static func ingestHistory(since: UTCTime) -> SQLQuery {
         SQLQuery("""
             SELECT hour, instrument, data_level, file_class, CAST(SUM(files) AS BIGINT), CAST(SUM(bytes) AS BIGINT)
-            FROM catalog_ingest_hourly WHERE hour >= ? GROUP BY hour, instrument, data_level, file_class ORDER BY hour
+            FROM catalog_ingest_hourly WHERE hour >= ? GROUP BY hour, instrument, data_level, file_class
+            ORDER BY hour, instrument, data_level, file_class
             """, [.integer(since.secondsSince1970 - since.secondsSince1970 % 3600)])
     }
 

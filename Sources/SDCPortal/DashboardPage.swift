@@ -150,20 +150,28 @@ enum DashboardPage {
             + latencyChart(data, chart: chart)
     }
 
-    /// Hours from an L0 file's arrival (the creation of the first job it triggered for that instrument and day) to
-    /// each product made from it, by level, against the requirement.
-    static func latencyChart(_ data: DashboardData, chart: Chart) -> HTML {
+    /// Each succeeded job's seconds from the L0 file's arrival to its product: from the creation of the first L1A
+    /// job of that instrument and day among `jobs` (the L0 file's arrival created it), else from the job's own creation.
+    static func productLatencies(_ jobs: [Job]) -> [(job: Job, seconds: Int64)] {
         var arrival: [String: Int64] = [:]
-        for job in data.jobs where job.product.dataType == "l1a" {
+        for job in jobs where job.product.dataType == "l1a" {
             let key = "\(job.product.source)|\(job.startDate.description)"
             arrival[key] = min(arrival[key] ?? .max, job.createdAt.secondsSince1970)
         }
+        return jobs.compactMap { job in
+            guard job.status == .succeeded, let finished = job.finishedAt else { return nil }
+            let from = arrival["\(job.product.source)|\(job.startDate.description)"] ?? job.createdAt.secondsSince1970
+            let (seconds, overflow) = finished.secondsSince1970.subtractingReportingOverflow(from)
+            return overflow ? nil : (job, max(0, seconds))
+        }
+    }
+
+    /// Hours from an L0 file's arrival to each product made from it, by level, against the requirement.
+    static func latencyChart(_ data: DashboardData, chart: Chart) -> HTML {
         var byLevel: [String: [(x: Int64, y: Double)]] = [:]
-        for job in data.jobs where job.status == .succeeded {
-            guard let finished = job.finishedAt, chart.bucket(of: finished.secondsSince1970) != nil else { continue }
-            let key = "\(job.product.source)|\(job.startDate.description)"
-            let from = arrival[key] ?? job.createdAt.secondsSince1970
-            byLevel[job.product.dataType, default: []].append((finished.secondsSince1970, Double(max(0, finished.secondsSince1970 - from)) / 3600))
+        for latency in productLatencies(data.jobs) {
+            guard let finished = latency.job.finishedAt, chart.bucket(of: finished.secondsSince1970) != nil else { continue }
+            byLevel[latency.job.product.dataType, default: []].append((finished.secondsSince1970, Double(latency.seconds) / 3600))
         }
         let levels = byLevel.keys.sorted { (DataLevel(rawValue: $0)?.order ?? 99, $0) < (DataLevel(rawValue: $1)?.order ?? 99, $1) }
         return chart.points(id: "chart-latency", title: "Latency from L0 arrival to each product (L0 → L1A → L2), hours",

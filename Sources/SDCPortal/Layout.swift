@@ -68,6 +68,8 @@ enum Layout {
         ul.inline-list li+li::before{content:" · ";color:#57606a}
         .scroll{overflow-x:auto;max-width:100%}
         .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+        section.group,details.group[open]{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,36rem),1fr));gap:0 1rem}
+        .group>h2,.group>summary,.group>ul,.group>p{grid-column:1/-1}.group figure{margin:.5rem 0}
         details.group>summary{cursor:pointer}details.group>summary h2{display:inline;font-size:1.25rem}
         ul.constants{list-style:none;padding:0;columns:2 22rem}ul.constants li{padding:.1rem 0;break-inside:avoid}
         .quicklook-controls fieldset{border:1px solid #d0d7de;margin:.5rem 0}.quicklook-controls label.pick{display:inline-block;margin-right:1rem}

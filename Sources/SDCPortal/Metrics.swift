@@ -24,6 +24,8 @@ public final class ServerMetrics: Sendable {
     private let requestDuration: [Duration] = [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
                                                .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5)]
     private let jobDurationBuckets: [Double] = [0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600]
+    /// Latency from an L0 file's arrival to a product: minutes to days.
+    private let latencyBuckets: [Double] = [60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86_400, 2 * 86_400, 7 * 86_400]
     /// Finished jobs whose duration was already observed, with their finish time (pruned an hour behind the newest).
     private let observedJobs = Mutex<[Int64: Int64]>([:])
 
@@ -85,12 +87,14 @@ public final class ServerMetrics: Sendable {
         return made
     }
 
-    /// Counts an ingested file by instrument and level (`none` for files without them).
+    /// Counts an ingested file and its bytes by instrument and level (`none` for files without them).
     func fileIngested(_ record: CatalogRecord) {
         let instrument = record.file.instrument?.rawValue ?? "none"
         let level = record.file.science?.dataLevel.rawValue ?? "none"
-        registry.makeCounter(descriptor: descriptor("ingest", "files", "total", "Files ingested by instrument and level."),
-                             labels: processLabels([("instrument", instrument), ("level", level), ("class", record.file.fileClass.rawValue)])).increment()
+        let labels = processLabels([("instrument", instrument), ("level", level), ("class", record.file.fileClass.rawValue)])
+        registry.makeCounter(descriptor: descriptor("ingest", "files", "total", "Files ingested by instrument and level."), labels: labels).increment()
+        registry.makeCounter(descriptor: descriptor("ingest", "bytes", "total", "Bytes ingested by instrument and level."), labels: labels)
+            .increment(by: max(0, record.size))
     }
 
     /// Reads the job, queue and catalog gauges and observes the durations of newly finished jobs.
@@ -110,13 +114,21 @@ public final class ServerMetrics: Sendable {
         for status in [JobStatus.succeeded, .failed] {
             finished += try await jobs.jobs(matching: JobFilter(status: status, limit: 500))
         }
-        for job in newlyFinished(finished) {
+        let fresh = newlyFinished(finished)
+        for job in fresh {
             guard let seconds = JobPage.duration(job) else { continue }
             clusterRegistry.makeValueHistogram(
                 descriptor: descriptor("pipeline", "job_duration", "seconds", "Duration of the last attempt of finished jobs."),
                 labels: [("instrument", job.product.source), ("level", job.product.dataType), ("status", job.status.rawValue)],
                 buckets: jobDurationBuckets
             ).record(Double(seconds))
+        }
+        let freshIDs = Set(fresh.map(\.id))
+        for latency in DashboardPage.productLatencies(finished) where freshIDs.contains(latency.job.id) {
+            clusterRegistry.makeValueHistogram(
+                descriptor: descriptor("pipeline", "product_latency", "seconds", "Time from an L0 file's arrival to a product made from it."),
+                labels: [("instrument", latency.job.product.source), ("level", latency.job.product.dataType)], buckets: latencyBuckets
+            ).record(Double(latency.seconds))
         }
     }
 

@@ -368,7 +368,7 @@ enum AxisTicks {
                     var index = 0.0
                     while ticks.count <= 2 * target {
                         let value = (first + index) * step
-                        guard value <= range.upperBound + step * 1e-9 else { break }
+                        guard value.isFinite, value - range.upperBound <= step * 1e-9 else { break }
                         ticks.append(value == 0 ? 0 : value)
                         index += 1
                     }
@@ -377,7 +377,7 @@ enum AxisTicks {
         }
         if ticks.count < 2 {
             // No usable step (a span beyond Double's range, or denormal): the ends and the middle.
-            ticks = [range.lowerBound, PlotMath.interpolate(0.5, in: range), range.upperBound]
+            ticks = Array(Set([range.lowerBound, PlotMath.interpolate(0.5, in: range), range.upperBound])).sorted()
             step = 0
         }
         return (ticks, labels(ticks, step: step))

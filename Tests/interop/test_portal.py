@@ -1,6 +1,7 @@
 """Issues 6 and 15 acceptance: the web portal in a real headless Chromium (quicklooks, coverage, browse tree,
 dashboard plots, accessibility with axe-core, a 390-pixel-wide screen), a crawl of every page, and /metrics."""
 
+import json
 import re
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
@@ -14,7 +15,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
-from conftest import SDCServer
+from conftest import REPO, SDCServer
 from portal_browser import (accessibility_violations, chromium, click_and_wait, horizontal_overflow, screenshot, sign_in,
                             sign_out)
 from test_pipeline import BUILT_IN, external, jobs, science, upload, wait_for, write_pipeline
@@ -256,6 +257,19 @@ def test_metrics_parse_and_move_with_traffic(portal_server):
     # Two L0 and two L1B uploads, two L1A products, the coverage files and the dashboard test's L0 upload.
     assert after[("sdc_catalog_files", (("class", "science"),))] == len(every_science_file(portal_server))
     assert after[("sdc_pipeline_job_duration_seconds_count", (("instrument", "swapi"), ("level", "l1a"), ("status", "succeeded")))] == 1
+    assert after[("sdc_pipeline_product_latency_seconds_count", (("instrument", "swapi"), ("level", "l1a")))] == 1
+    assert after[("sdc_ingest_bytes_total", (("class", "ancillary"), ("instrument", "swapi"), ("level", "none")))] >= len(b"energy,table\n1,2\n")
+
+
+def test_grafana_dashboard_queries_only_metrics_the_server_exports(portal_server):
+    """The Grafana dashboard has the portal dashboard's panels, each on metrics /metrics really exports."""
+    dashboard = json.loads((REPO / "grafana" / "sdc-dashboard.json").read_text())
+    titles = " ".join(panel["title"] for panel in dashboard["panels"]).lower()
+    for panel in ("ingest rate", "ingest volume", "jobs by state", "duration percentiles", "queue depth", "failed jobs", "latency from l0"):
+        assert panel in titles, panel
+    queried = {name for panel in dashboard["panels"] for target in panel["targets"] for name in re.findall(r"\bsdc_[a-z0-9_]+", target["expr"])}
+    exported = {name for name, _ in scrape(portal_server.url)}
+    assert queried <= exported, queried - exported
 
 
 def test_health_endpoints(portal_server):
