@@ -407,6 +407,10 @@ public actor FileWatcher: Service {
             } catch .http(400, _, let body) {
                 await reject(relative, reason: "the data center refused the name: \(body)")
                 return
+            } catch .http(let status, _, let body) where status == 401 || status == 403 {
+                // The key cannot upload: more attempts cannot help; the file is tried again at the next start.
+                lastError = "\(status): the API key may not upload: \(body)"
+                break
             } catch .invalidArgument(let message) {
                 await reject(relative, reason: message)
                 return

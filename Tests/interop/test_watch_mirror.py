@@ -63,10 +63,10 @@ def key_of(name):
 class Watcher:
     """An `sdc watch` process with its log in a file."""
 
-    def __init__(self, sdc_bin, server, folder: Path, log: Path, *args):
+    def __init__(self, sdc_bin, server, folder: Path, log: Path, *args, key=None):
         self.log = log
         self.process = subprocess.Popen(
-            [sdc_bin, "watch", str(folder), "--url", server.url, "--api-key", server.write_key, "--progress-interval", "1", *args],
+            [sdc_bin, "watch", str(folder), "--url", server.url, "--api-key", key or server.write_key, "--progress-interval", "1", *args],
             stdout=subprocess.DEVNULL, stderr=open(log, "ab"))
 
     def text(self):
@@ -86,8 +86,8 @@ class Watcher:
 def watcher_factory(sdc_bin, sdc_server, tmp_path):
     started = []
 
-    def start(folder, *args):
-        watcher = Watcher(sdc_bin, sdc_server, folder, tmp_path / f"watch-{len(started)}.log", *args)
+    def start(folder, *args, key=None):
+        watcher = Watcher(sdc_bin, sdc_server, folder, tmp_path / f"watch-{len(started)}.log", *args, key=key)
         started.append(watcher)
         return watcher
 
@@ -202,6 +202,20 @@ def test_watch_polling_backfill_after_upload_and_conflicts(sdc_bin, sdc_server, 
     assert puts == Counter({key_of(fresh.name): 1, key_of(old.name): 1})
     response = requests.head(f"{sdc_server.url}/api-key/download/{key_of(old.name)}", headers={"x-api-key": sdc_server.read_key}, timeout=30)
     assert response.headers["x-checksum-sha256"] == hashlib.sha256(b"there before the watcher\n").hexdigest()
+
+
+def test_watch_with_a_read_only_key_fails_at_once_and_retries_at_the_next_start(sdc_bin, sdc_server, watcher_factory, tmp_path):
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    name = "imap_codice_l0_raw_20250105_v001.pkts"
+    (folder / name).write_bytes(b"data\n")
+    reader = watcher_factory(folder, "--backfill", key=sdc_server.read_key)
+    wait_for(lambda: "upload failed; tried again at the next start" in reader.text(), "the refused upload to be reported", timeout=60)
+    assert "attempts=1" in reader.text() and "may not upload" in reader.text()
+    assert reader.stop() == 0
+    writer = watcher_factory(folder)
+    wait_for(lambda: key_of(name) in stored_keys(sdc_server, "codice"), "the upload with a write key", timeout=60)
+    assert writer.stop() == 0
 
 
 def run_mirror(sdc_bin, server, folder, *args, api_key=True, check=True):
