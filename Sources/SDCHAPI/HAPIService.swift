@@ -96,7 +96,7 @@ public struct HAPIService: ServerExtension {
     func infoResponse(_ request: Request) async throws -> Response {
         let values = try Self.parameters(of: request, allowed: ["dataset", "id", "parameters", "resolve_references"])
         try Self.checkResolveReferences(values)
-        let (summary, all) = try await dataset(values, request: request)
+        let (summary, all) = try await dataset(values, seesUnreleased: try await seesUnreleased(request))
         let parameters = try all.subset(Self.parameterNames(values["parameters"]))
         return HAPIResponses.json(Self.header(summary, parameters: parameters, status: HAPIStatus(.ok), format: nil))
     }
@@ -115,7 +115,8 @@ public struct HAPIService: ServerExtension {
         }
         guard let startText = values["start"] ?? values["time.min"] else { throw HAPIError(.userInputError, "start (or time.min) is required") }
         guard let stopText = values["stop"] ?? values["time.max"] else { throw HAPIError(.userInputError, "stop (or time.max) is required") }
-        let (summary, all) = try await dataset(values, request: request)
+        let seesUnreleased = try await seesUnreleased(request)
+        let (summary, all) = try await dataset(values, seesUnreleased: seesUnreleased)
         let parameters = try all.subset(Self.parameterNames(values["parameters"]))
         guard let start = HAPITime.parse(startText) else {
             throw HAPIError(.badStart, "'\(startText)' is not a HAPI time (yyyy-mm-ddThh:mm:ss.sssZ or yyyy-dddThh:mm:ss.sssZ, truncated as needed)")
@@ -132,7 +133,6 @@ public struct HAPIService: ServerExtension {
         // A product may hold the first records of the next day, so the day before the start is read too.
         let firstDay = FileDate(ordinalDay: Self.day(of: max(start, first)).ordinal - 1)
         let lastDay = Self.day(of: min(stop, end) - 1)
-        let seesUnreleased = try await seesUnreleased(request)
         let products = try await datasetCall {
             try await catalog.files(matching: summary.id.query(days: firstDay...lastDay, seesUnreleased: seesUnreleased))
         }.sorted(by: Self.productOrder)
@@ -181,9 +181,8 @@ public struct HAPIService: ServerExtension {
     // MARK: Helpers
 
     /// The dataset a request names (`dataset`, or HAPI 2's `id`) as the caller may see it, with its parameters.
-    func dataset(_ values: [String: String], request: Request) async throws -> (HAPIDatasetSummary, HAPIParameterList) {
+    func dataset(_ values: [String: String], seesUnreleased: Bool) async throws -> (HAPIDatasetSummary, HAPIParameterList) {
         guard let name = values["dataset"] ?? values["id"], !name.isEmpty else { throw HAPIError(.userInputError, "dataset (or id) is required") }
-        let seesUnreleased = try await seesUnreleased(request)
         guard let id = HAPIDatasetID(name), let summary = try await datasetCall({ try await datasets.dataset(id, seesUnreleased: seesUnreleased) }) else {
             throw HAPIError(.unknownDataset, "no dataset '\(name)' (see /hapi/catalog)")
         }

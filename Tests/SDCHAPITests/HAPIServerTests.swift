@@ -37,6 +37,11 @@ import Testing
             #expect(subsetParameters.map { $0["name"] } == [.string("epoch"), .string("temperature"), .string("mode")])
             let invalidKey = try await client.get("/hapi/catalog", key: "sdc_not-a-key")
             #expect(invalidKey.status == 403)
+            let landing = try await client.get("/hapi")
+            #expect(landing.status == 200 && landing.text.contains("A HAPI 3.3 server") && landing.header("content-type")?.hasPrefix("text/html") == true)
+            let capabilities = try await client.get("/hapi/capabilities").json()
+            #expect(capabilities["outputFormats"] == .array(["csv", "binary", "json"]))
+            #expect(try await client.get("/hapi/about").json()["id"] == "IMAP-SDC")
         }
     }
 
