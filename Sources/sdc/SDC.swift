@@ -9,7 +9,7 @@ struct SDC: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, WorkerCommand.self, RunJobCommand.self, JobsCommand.self, AlgorithmsCommand.self, KeysCommand.self,
             QueryCommand.self, DownloadCommand.self, UploadCommand.self, ReprocessCommand.self,
-            NameCommand.self, PacketsCommand.self, CDFCommand.self,
+            NameCommand.self, MissionsCommand.self, PacketsCommand.self, CDFCommand.self,
             AlertsCommand.self,
             VerifyCommand.self, ArchiveCommand.self,
             WatchCommand.self, MirrorCommand.self,
