@@ -119,8 +119,8 @@ import Testing
                 try await fixture.dataCenter.alerts.expectProducts(of: AwaitedInput(name: l0.name, instrument: "swapi", receivedAt: l0.ingestionDate))
                 await fixture.evaluateAndDeliver()
                 #expect(receiver.all.isEmpty)
-                // A minute past the hour (the receipt and the fixture's clock may be a second apart).
-                fixture.time.advance(3660)
+                // A minute past the hour after the receipt.
+                fixture.time.set(l0.ingestionDate.secondsSince1970 + 3660)
                 await fixture.evaluateAndDeliver()
                 #expect(receiver.all.map(\.path).sorted() == ["/hook/json", "/hook/slack"])
                 let firing = try #require(receiver.all.first { $0.path == "/hook/json" })
@@ -159,6 +159,44 @@ import Testing
             #expect(receiver.attemptCount == 3)
             #expect(receiver.all.count == 1)
             #expect(delivered.value == 1)
+        }
+    }
+
+    /// The periodic rules on the job store and the disk: a product and day failing again and again, a stalled queue,
+    /// a worker that stopped renewing its lease, a filesystem above its threshold.
+    @Test func periodicRulesSeeTheJobsAndTheDisk() async throws {
+        try await withTemporaryFolder { folder in
+            let fixture = try Fixture(folder: folder, rules: """
+                rules:
+                  - {name: again, type: job_failing_repeatedly, attempts: 2, severity: critical}
+                  - {name: queue, type: queue_stalled, for: 60s}
+                  - {name: workers, type: worker_lost}
+                  - {name: disk, type: storage, path: \(folder.path), above: 0%}
+                  - {name: roomy, type: storage, path: \(folder.path), above: 100%}
+                """)
+            let day = FileDate(year: 2025, month: 1, day: 1)!
+            let first = try await fixture.claimJob(ProductNode("swapi", "l1a", "all"), date: day, inputs: ["imap_swapi_l0_raw_20250101_v001.pkts"], maxAttempts: 3)
+            _ = try await fixture.dataCenter.jobs.fail(first.credential, error: "exited with status 1", log: "", backoffSeconds: 0)
+            let second = try #require(try await fixture.dataCenter.jobs.claim(workerID: "worker-a", leaseSeconds: 60))
+            #expect(second.job.id == first.job.id)
+            _ = try await fixture.dataCenter.jobs.fail(second.credential, error: "exited with status 2", log: "", backoffSeconds: 3600)
+            let lost = try await fixture.claimJob(ProductNode("mag", "l1a", "all"), date: day, inputs: ["imap_mag_l0_raw_20250101_v001.pkts"])
+            #expect(lost.job.product.source == "mag")
+            var waiting = ProcessingInputCollection()
+            waiting.add(type: "science", files: ["imap_glows_l0_raw_20250101_v001.pkts"])
+            _ = try await fixture.dataCenter.jobs.submit(JobRequest(product: ProductNode("glows", "l1a", "all"), startDate: day, algorithm: "xtce-l1a",
+                                                                    algorithmVersion: "1.0.0", majorVersion: 1, inputs: waiting, maxAttempts: 1),
+                                                         highestCatalogedMinor: nil)
+            try await fixture.evaluator.evaluate()
+            let early = try await fixture.dataCenter.alerts.activeAlerts().map(\.condition.subject)
+            #expect(Set(early) == ["swapi/l1a/all 20250101", folder.path])
+            fixture.time.advance(120)
+            try await fixture.evaluator.evaluate()
+            let active = try await fixture.dataCenter.alerts.activeAlerts()
+            #expect(Set(active.map(\.condition.subject)) == ["swapi/l1a/all 20250101", folder.path, "queue", "worker worker-a"])
+            let again = try #require(active.first { $0.condition.rule == "again" })
+            #expect(again.condition.summary == "swapi/l1a/all 20250101: 2 failed attempts over 1 job(s); last error: exited with status 2")
+            #expect(active.first { $0.condition.rule == "queue" }?.condition.summary.hasPrefix("1 job(s) are due and waiting; job ") == true)
         }
     }
 

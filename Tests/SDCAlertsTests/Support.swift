@@ -41,6 +41,7 @@ final class ManualTime: Sendable {
     init(_ start: Int64 = 1_750_000_000) { seconds = Mutex(start) }
     var now: UTCTime { UTCTime(secondsSince1970: seconds.withLock { $0 }) }
     func advance(_ by: Int64) { seconds.withLock { $0 += by } }
+    func set(_ to: Int64) { seconds.withLock { $0 = to } }
 }
 
 /// What a webhook receiver was sent: the path it was posted to and the JSON body.
