@@ -11,7 +11,7 @@ public struct ScrubSchedule: Sendable, Equatable {
     /// The most bytes per second a pass may read (nil: no limit beyond what the period needs).
     public var maximumBytesPerSecond: Double?
     /// The fewest bytes per second a pass reads (so that a nearly empty store is not read a byte at a time).
-    public var minimumBytesPerSecond: Double = 64 * 1024
+    public var minimumBytesPerSecond: Double = 1_048_576
 
     /// A schedule of one pass per `period`, at most `maximumBytesPerSecond`.
     public init(period: Duration, maximumBytesPerSecond: Double?) {

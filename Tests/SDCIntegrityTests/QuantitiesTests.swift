@@ -20,11 +20,11 @@ import Testing
     }
 
     @Test func aScheduleSpreadsAPassOverItsPeriodWithinItsMaximum() {
-        var schedule = ScrubSchedule(period: .seconds(100), maximumBytesPerSecond: 1e6)
-        #expect(schedule.rate(forBytes: 50_000_000) == 500_000)
-        #expect(schedule.rate(forBytes: 500_000_000) == 1e6)
+        var schedule = ScrubSchedule(period: .seconds(100), maximumBytesPerSecond: 1e7)
+        #expect(schedule.rate(forBytes: 500_000_000) == 5e6)
+        #expect(schedule.rate(forBytes: 5_000_000_000) == 1e7)
         #expect(schedule.rate(forBytes: 0) == schedule.minimumBytesPerSecond)
         schedule.maximumBytesPerSecond = nil
-        #expect(schedule.rate(forBytes: 500_000_000) == 5e6)
+        #expect(schedule.rate(forBytes: 5_000_000_000) == 5e7)
     }
 }

@@ -6,7 +6,8 @@
 #   the server is stopped, the objects read once to warm the page cache, then (best of 3 each):
 #     sha256sum:  `sha256sum` over the object files (one process, as the scrub hashes with one thread per core - 1);
 #     sdc verify: `sdc verify --all --no-orphans` (reads every cataloged object, hashes it, compares with the catalog).
-# Prints MB/s of each (1 MB = 10^6 bytes) and the ratio sdc / sha256sum (target: at least 0.9).
+# Prints MB/s of each (1 MB = 10^6 bytes) and the ratio sdc / sha256sum (target: at least 0.9); for reference also
+# `openssl dgst -sha256` (OpenSSL's SHA-NI/AVX2 code; coreutils' sha256sum uses its own portable C) when installed.
 # Usage: scripts/bench.d/verify.sh [COUNT] [SIZE_MIB]
 # Environment: SDC_BIN (skip the release build).
 set -euo pipefail
@@ -55,3 +56,9 @@ grep -q '"findings": \[\]\|"findings":\[\]' "$work/report.json" || { echo "verif
 printf "sha256sum:  %8.1f MB/s  (%.3f s)\n" "$(echo "$bytes / $peer / 1000000" | bc -l)" "$peer"
 printf "sdc verify: %8.1f MB/s  (%.3f s)\n" "$(echo "$bytes / $ours / 1000000" | bc -l)" "$ours"
 printf "ratio sdc/sha256sum: %.2f (target >= 0.90)\n" "$(echo "$peer / $ours" | bc -l)"
+if command -v openssl > /dev/null; then
+    ossl=$(best openssl dgst -sha256 "${objects[@]}")
+    printf "openssl dgst -sha256: %8.1f MB/s  (%.3f s); ratio sdc/openssl: %.2f\n" "$(echo "$bytes / $ossl / 1000000" | bc -l)" "$ossl" \
+        "$(echo "$ossl / $ours" | bc -l)"
+fi
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
