@@ -116,12 +116,15 @@ public struct AlgorithmEnvironmentResolver: Sendable {
         self.logger = logger
     }
 
-    /// Looks algorithms up through the data center's API (`sdc worker --api-key`).
+    /// Looks algorithms up through the data center's job API (`sdc worker --api-key`), with the worker's key.
     public init(environments: AlgorithmEnvironments, remote: RemoteDataCenter, logger: Logger = Logger(label: "sdc.algorithms")) {
         self.environments = environments
         lookup = { name, version in
-            let (_, buffer) = try await remote.call(.GET, "/portal/algorithms.json")
-            return try InstalledAlgorithm.list(wire: Data(buffer.readableBytesView)).first { $0.name == name && $0.version == version }
+            // The job API, with the worker's write key: the registry is not read from the public portal.
+            let (status, buffer) = try await remote.call(.GET, "/api-key/jobs/algorithms/\(name.percentEncoded())/\(version.percentEncoded())",
+                                                         accept: [200, 404])
+            guard status == 200 else { return nil }
+            return try InstalledAlgorithm.list(wire: Data("[".utf8) + Data(buffer.readableBytesView) + Data("]".utf8)).first
         }
         self.logger = logger
     }

@@ -59,7 +59,7 @@ public struct DataCenterServer: Sendable {
                 .add(middleware: AuthenticationMiddleware(family: family, authenticator: authenticator))
             routes.register(on: group)
             if let processing {
-                ProcessingRoutes(jobs: processing.jobs, gate: processing.gate).register(on: group)
+                ProcessingRoutes(jobs: processing.jobs, gate: processing.gate, algorithms: processing.algorithms).register(on: group)
             }
         }
         routes.registerPresigned(on: router)
@@ -85,10 +85,14 @@ public struct ProcessingHooks: Sendable {
     public let gate: ClaimGate
     /// Accepts a recorded reprocess request for planning; returns how many product-days it covers.
     public let reprocess: @Sendable (ReprocessRequest) async throws -> Int
+    /// The installed algorithms remote workers look up (`/api-key/jobs/algorithms/NAME/VERSION`).
+    public let algorithms: (any AlgorithmStore)?
 
-    public init(jobs: any JobStore, gate: ClaimGate, reprocess: @escaping @Sendable (ReprocessRequest) async throws -> Int) {
+    public init(jobs: any JobStore, gate: ClaimGate, algorithms: (any AlgorithmStore)? = nil,
+                reprocess: @escaping @Sendable (ReprocessRequest) async throws -> Int) {
         self.jobs = jobs
         self.gate = gate
+        self.algorithms = algorithms
         self.reprocess = reprocess
     }
 }

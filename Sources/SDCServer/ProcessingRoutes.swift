@@ -14,6 +14,8 @@ struct ProcessingRoutes: Sendable {
     let jobs: any JobStore
     /// Closed while the data center shuts down: claims are refused first.
     let gate: ClaimGate
+    /// The installed algorithms, which remote workers look up to install what a job runs (`jobs/algorithms/...`).
+    var algorithms: (any AlgorithmStore)? = nil
 
     typealias Context = SDCRequestContext
 
@@ -28,6 +30,22 @@ struct ProcessingRoutes: Sendable {
         routes.post("jobs/:id/fail") { request, context in try await fail(request, context: context) }
         routes.post("jobs/:id/release") { request, context in try await release(request, context: context) }
         routes.post("jobs/:id/postpone") { request, context in try await postpone(request, context: context) }
+        routes.get("jobs/algorithms/:name/:version") { _, context in
+            try await algorithm(name: context.parameters.get("name"), version: context.parameters.get("version"), caller: context.caller)
+        }
+    }
+
+    /// One installed algorithm (its spec, digest and pip freeze), for a worker that installs what a job runs: a worker's
+    /// write key or a job credential.
+    func algorithm(name: String?, version: String?, caller: Caller) async throws -> Response {
+        if case .job = caller {} else { try Authenticator.require(.write, of: caller, for: "Looking up installed algorithms") }
+        guard let algorithms, let name, let version else { throw APIError.notFound("No installed algorithm registry.") }
+        let found: InstalledAlgorithm?
+        do { found = try await algorithms.algorithm(name: name, version: version) } catch {
+            throw APIError(.serviceUnavailable, "AlgorithmRegistryUnavailable", "The algorithm registry is not available: \(error)")
+        }
+        guard let found else { throw APIError.notFound("No installed algorithm \(name)==\(version).") }
+        return .json(found.wire.serialized())
     }
 
     // MARK: Job API for remote workers
@@ -172,6 +190,11 @@ struct ProcessingRoutes: Sendable {
 
     func list(_ request: Request, caller: Caller) async throws -> Response {
         try requireKey(caller)
+        // The days waiting for a missing input: rows of status WAITING naming it (`waiting_for`).
+        if Self.parameters(request)["status"]?.lowercased() == "waiting" {
+            let waiting = try await jobCall { try await jobs.waitingTriggers(limit: 10_000) }
+            return .json(JSONValue.array(waiting.map(\.json)).serialized())
+        }
         var filter = JobFilter()
         for (name, value) in request.orderedQueryParameters {
             switch name {

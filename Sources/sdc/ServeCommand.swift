@@ -180,7 +180,7 @@ struct ServeCommand: AsyncParsableCommand {
         // Recovered uploads go through the planner too, so that a file stored just before a crash is still processed.
         _ = try await dataCenter.recover(through: ingestor, logger: logger)
         let gate = ClaimGate()
-        let hooks = ProcessingHooks(jobs: dataCenter.jobs, gate: gate) { request in try await planner.reprocess(request) }
+        let hooks = ProcessingHooks(jobs: dataCenter.jobs, gate: gate, algorithms: dataCenter.algorithms) { request in try await planner.reprocess(request) }
         let direct = directUploads(dataCenter, ingestor: ingestor, metrics: metrics)
         let portal = Portal(catalog: dataCenter.catalog, jobs: dataCenter.jobs, store: dataCenter.store, keys: dataCenter.catalog,
                             sessions: PortalSessions(store: dataCenter.catalog))
