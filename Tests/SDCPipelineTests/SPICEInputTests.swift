@@ -105,8 +105,11 @@ struct SPICEInputTests {
     @Test func theBuiltInIMAPProfileLoadsByNameAndEveryStepRunsImapCLI() throws {
         let configuration = try PipelineConfiguration(folder: URL(fileURLWithPath: "imap"))
         #expect(configuration.source.lastPathComponent == "imap")
-        #expect(configuration.graph.products == [ProductNode("glows", "l1a", "all"), ProductNode("mag", "l1a", "all"), ProductNode("swapi", "l1", "hk"),
-                                                 ProductNode("swapi", "l1", "sci"), ProductNode("swapi", "l2", "sci")])
+        #expect(configuration.graph.products == [ProductNode("glows", "l1a", "all"), ProductNode("mag", "l1a", "all"),
+                                                 ProductNode("mag", "l1b", "burst-magi"), ProductNode("mag", "l1b", "burst-mago"),
+                                                 ProductNode("mag", "l1b", "norm-magi"), ProductNode("mag", "l1b", "norm-mago"),
+                                                 ProductNode("mag", "l1c", "norm-magi"), ProductNode("mag", "l1c", "norm-mago"),
+                                                 ProductNode("swapi", "l1", "hk"), ProductNode("swapi", "l1", "sci"), ProductNode("swapi", "l2", "sci")])
         for product in configuration.graph.products {
             let algorithm = try #require(configuration.registry.algorithm(for: product))
             #expect(algorithm.installedEntry?.reference.name == "imap-processing" && algorithm.installedEntry?.entryPoint == "imap_cli")

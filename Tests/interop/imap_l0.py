@@ -105,14 +105,18 @@ def mag_l0(shared: Path, xtce: Path, out: Path, met: int, n: int) -> Path:
     """MAG L0 (normal and burst) whose headers agree with their vector payload. gen_packets.py draws PUS_SSUBTYPE
     (seconds of data per packet, minus 1), PRI_VECSEC/SEC_VECSEC (log2 of vectors per second per sensor) and
     COMPRESSION independently of the VECTORS length, so imap_processing's mag_l1a reads past the payload
-    ("IndexError: index 384 is out of bounds"). Here every packet holds 2 s of uncompressed data at 2 vectors/s
-    per sensor: 8 vectors of 50 bits in a 96-byte payload, one packet every 2 s."""
+    ("IndexError: index 384 is out of bounds"). Here every packet holds 8 uncompressed vectors of 50 bits in a 96-byte
+    payload, one packet every 2 s."""
     path = generate(shared, xtce, ["P_MAG_SCI_NORM", "P_MAG_SCI_BURST"], n, met, 2, out, dynamic_bytes="96")
-    header = {"PUS_SSUBTYPE": 1, "COMPRESSION": 0, "PRI_VECSEC": 1, "SEC_VECSEC": 1, "PRI_SENS": 0}
 
-    def fields(index: int) -> dict[str, int]:
-        return {**header, "PRI_COARSETM": met + 2 * index, "PRI_FNTM": 0, "SEC_COARSETM": met + 2 * index, "SEC_FNTM": 0}
-    patch_fields(path, {MAG_NORM_APID: fields, MAG_BURST_APID: fields})
+    def fields(seconds: int, log2_rate: int):
+        def packet(index: int) -> dict[str, int]:
+            return {"PUS_SSUBTYPE": seconds - 1, "COMPRESSION": 0, "PRI_VECSEC": log2_rate, "SEC_VECSEC": log2_rate, "PRI_SENS": 0,
+                    "PRI_COARSETM": met + 2 * index, "PRI_FNTM": 0, "SEC_COARSETM": met + 2 * index, "SEC_FNTM": 0}
+        return packet
+    # Burst runs at a higher rate than normal mode (mag_l1c needs both rates): 2 s at 2 vectors/s, 2 s at 4 vectors/s
+    # would not fit, so burst packets hold 1 s at 4 vectors/s (8 vectors too).
+    patch_fields(path, {MAG_NORM_APID: fields(2, 1), MAG_BURST_APID: fields(1, 2)})
     return path
 
 
@@ -132,4 +136,28 @@ def glows_l0(shared: Path, xtce: Path, out: Path, met: int, n: int) -> Path:
                 "GLXSEC": start, "GLXSUBSEC": 0, "GLXOFFSEC": 60, "GLXOFFSUBSEC": 0,
                 "STARTID": 10 * index, "ENDID": 9, "SPINS": 10, "NBINS": 3600, "EVENTS": 1000, "HVVAR": 100, "SPVAR": 100}
     patch_fields(path, {GLOWS_HIST_APID: fields})
+    return path
+
+
+def mag_l1b_calibration(path: Path) -> Path:
+    """A MAG ``l1b-calibration`` ancillary CDF in the layout imap_processing 1.0.40's mag_l1b reads: per sensor a
+    3 x 3 x 4 calibration matrix (one 3 x 3 per range; MFOTOURFO for MAGo, MFITOURFI for MAGi) and a time shift in
+    seconds (OTS, ITS), without an epoch. The mission's calibration is not public; here every matrix is the identity
+    and the shifts are 0."""
+    import cdflib
+    import numpy as np
+    from cdflib.cdfwrite import CDF
+
+    identity = np.ascontiguousarray(np.repeat(np.eye(3)[:, :, None], 4, axis=2))
+    if path.exists():
+        path.unlink()
+    cdf = CDF(str(path))
+    cdf.write_globalattrs({"Logical_source": {0: "imap_mag_l1b-calibration"}, "Data_version": {0: "v001"}})
+    for name in ("MFOTOURFO", "MFITOURFI"):
+        cdf.write_var({"Variable": name, "Data_Type": cdflib.cdfwrite.CDF.CDF_DOUBLE, "Num_Elements": 1, "Rec_Vary": False,
+                       "Dim_Sizes": [3, 3, 4]}, var_attrs={"VAR_TYPE": "data"}, var_data=identity)
+    for name in ("OTS", "ITS"):
+        cdf.write_var({"Variable": name, "Data_Type": cdflib.cdfwrite.CDF.CDF_DOUBLE, "Num_Elements": 1, "Rec_Vary": False,
+                       "Dim_Sizes": []}, var_attrs={"VAR_TYPE": "data"}, var_data=np.array(0.0))
+    cdf.close()
     return path
