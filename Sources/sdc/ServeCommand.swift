@@ -34,7 +34,7 @@ struct RootOption: ParsableArguments {
 
 /// Options of the processing pipeline, shared by `serve` and `worker`.
 struct PipelineOptions: ParsableArguments {
-    @Option(help: "Folder with dependencies.csv and algorithms.yaml (default: the built-in SWAPI, MAG and GLOWS L0 -> L1A configuration).")
+    @Option(help: "Folder with dependencies.csv and algorithms.yaml, or imap: the built-in profile running the installed algorithm imap-processing (imap_cli) with IMAP's production edges (default: the built-in SWAPI, MAG and GLOWS L0 -> L1A configuration).")
     var pipeline: String?
 
     @Option(help: "Seconds a worker's lease on a job lasts without renewal; a dead worker's job is retried after it.")
