@@ -128,7 +128,7 @@ public struct AlertEvaluator: Service {
                 let waits = due.map { (job: $0, wait: now.secondsSince1970 - max($0.createdAt, $0.notBefore).secondsSince1970) }
                 if let oldest = waits.max(by: { $0.wait < $1.wait }), oldest.wait > seconds {
                     await engine.raise(AlertCondition(rule: rule.name, subject: "queue", severity: rule.severity,
-                                                      summary: "\(due.count) job(s) are due and waiting; job \(oldest.job.id) has waited \(Self.duration(oldest.wait)) for a worker"))
+                                                      summary: "\(due.count) job(s) are due and waiting; job \(oldest.job.id) has waited \(DurationText.describe(oldest.wait)) for a worker"))
                 } else {
                     await engine.clear(rule: rule.name, subject: "queue")
                 }
@@ -173,8 +173,8 @@ public struct AlertEvaluator: Service {
                     if waited > within {
                         await engine.raise(AlertCondition(
                             rule: rule.name, subject: subject, severity: rule.severity,
-                            summary: "no \(instrument.rawValue) \(level.rawValue) product from \(input.name) \(Self.duration(waited)) after it was received "
-                                + "at \(input.receivedAt.iso8601) (requirement \(Self.duration(within)))"))
+                            summary: "no \(instrument.rawValue) \(level.rawValue) product from \(input.name) \(DurationText.describe(waited)) after it was received "
+                                + "at \(input.receivedAt.iso8601) (requirement \(DurationText.describe(within)))"))
                     }
                 }
             }
@@ -219,21 +219,24 @@ public struct AlertEvaluator: Service {
         "\(job.product.source) \(job.product.dataType) \(job.product.descriptor) \(job.startDate), \(job.algorithm) \(job.algorithmVersion)"
     }
 
-    /// `45s`, `12m`, `3h05m`, `2d04h`.
-    static func duration(_ seconds: Int64) -> String {
-        switch seconds {
-        case ..<120: "\(seconds)s"
-        case ..<7200: "\(seconds / 60)m"
-        case ..<172_800: "\(seconds / 3600)h\(String(format: "%02d", seconds % 3600 / 60))m"
-        default: "\(seconds / 86_400)d\(String(format: "%02d", seconds % 86_400 / 3600))h"
-        }
-    }
-
     /// How full the filesystem holding `path` is, in percent.
     static func usedPercent(_ path: String) throws -> Double {
         let attributes = try FileManager.default.attributesOfFileSystem(forPath: path)
         guard let size = (attributes[.systemSize] as? NSNumber)?.doubleValue, let free = (attributes[.systemFreeSize] as? NSNumber)?.doubleValue,
               size > 0 else { return 0 }
         return (size - free) / size * 100
+    }
+}
+
+/// Durations as alert messages, the alerts page and `sdc alerts` write them.
+public enum DurationText {
+    /// `45s`, `12m`, `3h05m`, `2d04h`.
+    public static func describe(_ seconds: Int64) -> String {
+        switch seconds {
+        case ..<120: "\(seconds)s"
+        case ..<7200: "\(seconds / 60)m"
+        case ..<172_800: "\(seconds / 3600)h\(String(format: "%02d", seconds % 3600 / 60))m"
+        default: "\(seconds / 86_400)d\(String(format: "%02d", seconds % 86_400 / 3600))h"
+        }
     }
 }

@@ -71,11 +71,6 @@ public struct AlertsPage: ServerExtension {
         ])
     }
 
-    /// `1h05m`-style durations.
-    static func hours(_ seconds: Int64) -> String {
-        seconds < 3600 ? "\(seconds / 60)m\(String(format: "%02d", seconds % 60))s" : "\(seconds / 3600)h\(String(format: "%02d", seconds % 3600 / 60))m"
-    }
-
     static func body(_ snapshot: Snapshot, requirement: Int64) -> HTML {
         func rows(_ alerts: [Alert], resolved: Bool) -> [HTML] {
             alerts.map { alert in
@@ -102,8 +97,8 @@ public struct AlertsPage: ServerExtension {
             let share = summary.count == 0 ? 100.0 : Double(summary.withinRequirement) / Double(summary.count) * 100
             return """
                 <tr class="latency\(summary.p99 > requirement ? " late" : "")" id="latency-\(summary.instrument)-\(summary.level)">\
-                <td>\(summary.instrument)</td><td>\(summary.level)</td><td>\(summary.count)</td><td>\(hours(summary.p50))</td>\
-                <td>\(hours(summary.p90))</td><td>\(hours(summary.p99))</td><td>\(hours(summary.maximum))</td>\
+                <td>\(summary.instrument)</td><td>\(summary.level)</td><td>\(summary.count)</td><td>\(DurationText.describe(summary.p50))</td>\
+                <td>\(DurationText.describe(summary.p90))</td><td>\(DurationText.describe(summary.p99))</td><td>\(DurationText.describe(summary.maximum))</td>\
                 <td>\(String(format: "%.1f", share))%</td></tr>
                 """
         }
@@ -111,13 +106,13 @@ public struct AlertsPage: ServerExtension {
             ? "<p class=\"muted\" id=\"no-latency\">No product with a known Level 0 receipt in the last 30 days.</p>"
             : """
               <table id="latency"><thead><tr><th>Instrument</th><th>Level</th><th>Products</th><th>p50</th><th>p90</th><th>p99</th>\
-              <th>Max</th><th>Within \(hours(requirement))</th></tr></thead><tbody>\(latencyRows)</tbody></table>
+              <th>Max</th><th>Within \(DurationText.describe(requirement))</th></tr></thead><tbody>\(latencyRows)</tbody></table>
               """
         return """
             <h2>Active</h2>\(active)
             <h2>Data latency</h2>
             <p>Level 0 receipt → product availability over the last 30 days (products traced to their Level 0 input through \
-            the job lineage), against the \(hours(requirement)) requirement.</p>\(latency)
+            the job lineage), against the \(DurationText.describe(requirement)) requirement.</p>\(latency)
             <h2>Recently resolved</h2>\(resolved)
             """
     }

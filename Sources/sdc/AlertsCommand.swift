@@ -58,11 +58,10 @@ struct AlertsCommand: AsyncParsableCommand {
                 print("no product with a known Level 0 receipt in the last \(days) days")
                 return
             }
-            func hours(_ seconds: Int64) -> String { String(format: "%.2fh", Double(seconds) / 3600) }
             print(TextTable.render(header: ["INSTRUMENT", "LEVEL", "PRODUCTS", "P50", "P90", "P99", "MAX", "WITHIN \(requirementHours)H"],
                                    rows: summaries.map { summary in
-                [summary.instrument, summary.level, String(summary.count), hours(summary.p50), hours(summary.p90), hours(summary.p99),
-                 hours(summary.maximum), "\(summary.withinRequirement)/\(summary.count)"]
+                [summary.instrument, summary.level, String(summary.count), DurationText.describe(summary.p50), DurationText.describe(summary.p90), DurationText.describe(summary.p99),
+                 DurationText.describe(summary.maximum), "\(summary.withinRequirement)/\(summary.count)"]
             }))
         }
     }
