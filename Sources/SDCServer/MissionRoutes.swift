@@ -101,6 +101,14 @@ public struct MissionRoutes: ServerExtension {
             outcome = try await intake.receive(mission: mission, name: name, body: body, expectedLength: length)
         } catch let error as IngestAlreadyExists {
             throw APIError.fileAlreadyExists(error.key)
+        } catch let error as StorageError {
+            switch error {
+            case .tooLarge(let limit): throw APIError.tooLarge(limit: limit)
+            case .incompleteBody(let expected, let received):
+                throw APIError.badRequest("The upload ended after \(received) of \(expected) bytes; nothing was stored.", code: "IncompleteBody")
+            case .invalidKey(let key, let reason): throw APIError.badRequest("invalid key '\(key)': \(reason)", code: "InvalidKey")
+            default: throw APIError.internalError("The store failed: \(error)")
+            }
         }
         switch outcome {
         case .success(let record):
