@@ -31,16 +31,31 @@ public struct IALiRTRecord: Sendable, Equatable {
     }
 
     public init(instrument: String, met: Int64, fields: [Field]) {
+        self.init(instrument: instrument, met: met, timeUTC: IALiRTPacket.timeUTC(met: met), fields: fields)
+    }
+
+    /// A record whose `time_utc` is already known (the packet's other records share it).
+    init(instrument: String, met: Int64, timeUTC: String, fields: [Field]) {
         self.instrument = instrument
         self.met = met
-        timeUTC = IALiRTPacket.timeUTC(met: met)
+        self.timeUTC = timeUTC
         ttj2000ns = IALiRTPacket.tt2000(met: met)
         self.fields = fields
     }
 
     /// The fields as a JSON object, `{"mag_acq_tm_coarse": 1, ...}`, as the stores keep them.
     public var fieldsJSON: String {
-        JSONValue.object(fields.map { ($0.name, .int(Int($0.value))) }).serialized()
+        // Written directly (what `JSONValue.object(...).serialized()` writes), without building a value per field.
+        var bytes: [UInt8] = [UInt8(ascii: "{")]
+        bytes.reserveCapacity(fields.count * 24)
+        for (index, field) in fields.enumerated() {
+            if index > 0 { bytes += ", ".utf8 }
+            bytes.appendJSONString(field.name, ensureASCII: true)
+            bytes += ": ".utf8
+            bytes += String(field.value).utf8
+        }
+        bytes.append(UInt8(ascii: "}"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The science instruments of the packet: the `/space-weather` name and the prefix of their XTCE fields. (The
@@ -91,8 +106,9 @@ enum IALiRTDecoding {
             }
             for (packet, offset) in container.byteOffsets.enumerated() {
                 batch.packets.append(Array(bytes[offset..<offset + IALiRTPacket.length]))
+                let timeUTC = IALiRTPacket.timeUTC(met: clock[packet])
                 for (instrument, fields) in groups {
-                    batch.records.append(IALiRTRecord(instrument: instrument, met: clock[packet], fields: fields.map { field in
+                    batch.records.append(IALiRTRecord(instrument: instrument, met: clock[packet], timeUTC: timeUTC, fields: fields.map { field in
                         IALiRTRecord.Field(name: field.name, value: field.values[packet])
                     }))
                 }

@@ -13,8 +13,8 @@ import SDCServer
 /// |---|---|
 /// | `GET /ialirt-log-query?year&doy&instance` | `{"files": [log names]}` |
 /// | `GET /ialirt-packet-query?year&doy[&hh[&mm[&ss]]]` or `?time_utc_start[&time_utc_end]` | `{"files": [packets file names]}` |
-/// | `GET /ialirt-archive-query?[year[&month[&day]]]|[since]&version` | `{"files": [archive CDF names]}` |
-/// | `GET /ialirt-download/<logs|packets|archive>/<name>` | the file (logs and packets need an API key) |
+/// | `GET /ialirt-archive-query?[year[&month[&day]]]&version` or `?since&version` | `{"files": [archive CDF names]}` |
+/// | `GET /ialirt-download/<filetype>/<name>` (logs, packets, archive) | the file (logs and packets need an API key) |
 /// | `GET /space-weather?instrument&time_utc_start&time_utc_end` | `{"meta": {...}, "data": [records]}` |
 /// | `POST /ialirt-packets?instance=1` | live packets in (a write-scope API key) |
 ///

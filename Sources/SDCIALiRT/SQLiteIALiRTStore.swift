@@ -71,16 +71,18 @@ public final class SQLiteIALiRTStore: IALiRTStore {
         let fileName = batch.packetFileName
         let fileTime = batch.packetFileTime
         try await write { db in
+            // One prepared statement per table, run once per row.
+            let packets = try db.cachedStatement(sql: "INSERT INTO ialirt_packets (file_name, file_time, packet_base64) VALUES (?, ?, ?)")
             for packet in batch.packets {
-                try db.execute(sql: "INSERT INTO ialirt_packets (file_name, file_time, packet_base64) VALUES (?, ?, ?)",
-                               arguments: [fileName, fileTime, Data(packet).base64EncodedString()])
+                try packets.execute(arguments: [fileName, fileTime, Data(packet).base64EncodedString()])
             }
             try db.execute(sql: "INSERT INTO ialirt_logs (name, body) VALUES (?, ?)", arguments: [batch.logName, batch.logText])
+            let records = try db.cachedStatement(sql: """
+                INSERT INTO ialirt_records (instrument, time_utc, met, ttj2000ns, fields) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (instrument, time_utc) DO UPDATE SET met = excluded.met, ttj2000ns = excluded.ttj2000ns, fields = excluded.fields
+                """)
             for record in batch.records {
-                try db.execute(sql: """
-                    INSERT INTO ialirt_records (instrument, time_utc, met, ttj2000ns, fields) VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT (instrument, time_utc) DO UPDATE SET met = excluded.met, ttj2000ns = excluded.ttj2000ns, fields = excluded.fields
-                    """, arguments: [record.instrument, record.timeUTC, record.met, record.ttj2000ns, record.fieldsJSON])
+                try records.execute(arguments: [record.instrument, record.timeUTC, record.met, record.ttj2000ns, record.fieldsJSON])
             }
             for day in batch.days {
                 try db.execute(sql: "INSERT INTO ialirt_days (day) VALUES (?) ON CONFLICT (day) DO NOTHING", arguments: [day])

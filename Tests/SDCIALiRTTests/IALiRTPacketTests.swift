@@ -1,4 +1,5 @@
 import Foundation
+import SDCCore
 import Testing
 @testable import SDCIALiRT
 
@@ -70,6 +71,8 @@ struct IALiRTPacketTests {
         #expect(mag.fields.map(\.name) == ["mag_acq_tm_coarse", "mag_acq_tm_fine", "mag_status", "mag_data"])
         #expect(mag.fields.last?.value == 1000)
         #expect(mag.fields[2].value == 7)
+        #expect(mag.fieldsJSON == JSONValue.object(mag.fields.map { ($0.name, .int(Int($0.value))) }).serialized())
+        #expect(mag.fieldsJSON.hasSuffix(#""mag_status": 7, "mag_data": 1000}"#))
         let swapi = try #require(batch.records.first { $0.instrument == "swapi" })
         #expect(swapi.fields.map(\.name).contains("swapi_coin_cnt5"))
         #expect(!swapi.fields.map(\.name).contains { $0.contains("spare") || $0.contains("reserved") })
