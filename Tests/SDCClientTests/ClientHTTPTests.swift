@@ -125,14 +125,14 @@ struct ClientHTTPTests {
             let first = try await withClient(server, dataDirectory: dataDirectory) { client in
                 try await client.download("some/dir/" + Self.scienceName)
             }
-            #expect(first == DataAccessClient.Download(path: dataDirectory + "/" + Self.scienceKey, reusedLocalCopy: false))
+            #expect(first == DataAccessClient.Download(path: dataDirectory + "/" + Self.scienceKey, reusedLocalCopy: false, sha256: checksum))
             #expect(try Array(Data(contentsOf: URL(fileURLWithPath: first.path))) == content)
             #expect(server.requests.map(\.uri) == ["/download/" + Self.scienceKey])
 
             let second = try await withClient(server, dataDirectory: dataDirectory) { client in
                 try await client.download(Self.scienceName)
             }
-            #expect(second.reusedLocalCopy)
+            #expect(second.reusedLocalCopy && second.sha256 == checksum)
             #expect(server.requests.map(\.method) == ["GET", "HEAD"])
             let leftovers = try FileManager.default.contentsOfDirectory(atPath: LocalPath.parent(first.path))
             #expect(leftovers == [Self.scienceName])
