@@ -23,9 +23,9 @@ public struct IALiRTIngestSummary: Sendable, Equatable {
 /// Takes I-ALiRT packets in (live POSTs and uploaded I-ALiRT L0 files), decodes them on ``ProcessingPool/shared`` (never
 /// on the cooperative pool) and stores packets, log and records in the ``IALiRTStore``.
 ///
-/// As an ``IngestListener`` it decodes every `imap_ialirt_l0_*` file the data center ingests (uploads, direct uploads,
-/// recovery) after it is stored and cataloged.
-public struct IALiRTIngest: IngestListener {
+/// ``listener`` decodes every `imap_ialirt_l0_*` file the data center ingests (uploads, direct uploads, recovery) after
+/// it is stored and cataloged, off the ingest path.
+public struct IALiRTIngest: Sendable {
     public let store: any IALiRTStore
     let objects: any ObjectStore
     let logger: Logger
@@ -62,8 +62,14 @@ public struct IALiRTIngest: IngestListener {
         return science.instrument == .ialirt && science.dataLevel == .l0
     }
 
-    public func didIngest(_ record: CatalogRecord) async {
-        guard Self.isIALiRTLevel0(record.file) else { return }
+    /// The ingest listener (and `Service`, to run in the process's group) that decodes each ingested I-ALiRT L0 file
+    /// with ``decodeStoredFile(_:)``, in the background: the upload is answered as soon as the file is stored.
+    public func listener() -> QueuedIngestListener {
+        QueuedIngestListener(accepts: { Self.isIALiRTLevel0($0.file) }, handle: decodeStoredFile)
+    }
+
+    /// Reads an I-ALiRT L0 file from the store and stores its packets and records; a failure is logged.
+    @Sendable public func decodeStoredFile(_ record: CatalogRecord) async {
         do {
             guard record.size <= Self.maximumFileSize else {
                 logger.error("I-ALiRT L0 file not decoded: larger than \(Self.maximumFileSize) bytes", metadata: ["key": "\(record.key)", "size": "\(record.size)"])

@@ -176,7 +176,7 @@ struct ServeCommand: AsyncParsableCommand {
         let metrics = ServerMetrics(instance: instance ?? (port == 0 ? ProcessIdentity.current.description : "\(ProcessIdentity.current.host):\(port)"))
         let alerting = try alertOptions.alerting(dataCenter, metrics: metrics)
         let ialirt = IALiRTWiring(dataCenter: dataCenter)
-        let ingestor = dataCenter.ingestor(listeners: alerting.listeners + [planner, IngestMetricsListener(metrics: metrics), ialirt.ingest], logger: logger)
+        let ingestor = dataCenter.ingestor(listeners: alerting.listeners + [planner, IngestMetricsListener(metrics: metrics), ialirt.decoder], logger: logger)
         // Recovered uploads go through the planner too, so that a file stored just before a crash is still processed.
         _ = try await dataCenter.recover(through: ingestor, logger: logger)
         let gate = ClaimGate()
@@ -223,7 +223,7 @@ struct ServeCommand: AsyncParsableCommand {
         // the API still serves their uploads), then the planner, then the server finishes the requests in flight.
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: application), .init(service: planner), .init(service: workers, successTerminationBehavior: .ignore)]
-                + missions.services + direct.services + alerting.services + integrity.services,
+                + missions.services + direct.services + alerting.services + integrity.services + [.init(service: ialirt.decoder)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }

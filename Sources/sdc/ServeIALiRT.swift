@@ -10,9 +10,12 @@ import SDCServer
 /// ialirt-data-access (with the live packet endpoint) and the portal's live view.
 struct IALiRTWiring {
     let ingest: IALiRTIngest
+    /// Decodes uploaded I-ALiRT L0 files in the background: an ingest listener, and a service to run.
+    let decoder: QueuedIngestListener
 
     init(dataCenter: DataCenter) {
         ingest = IALiRTIngest(store: dataCenter.ialirt, objects: dataCenter.store, logger: Logger(label: "sdc.ialirt"))
+        decoder = ingest.listener()
     }
 
     /// The API routes and the live page (sharing `portal`'s layout and sign-in).

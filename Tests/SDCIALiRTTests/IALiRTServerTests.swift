@@ -6,6 +6,7 @@ import NIOCore
 import SDCAssembly
 import SDCCore
 import SDCIALiRT
+import SDCIngest
 import SDCServer
 import Testing
 
@@ -14,6 +15,8 @@ struct IALiRTTestServer {
     let folder: URL
     let dataCenter: DataCenter
     let ingest: IALiRTIngest
+    /// Decodes uploaded L0 files in the background, as in `sdc serve`: run it beside the application.
+    let decoder: QueuedIngestListener
     let writeKey: String
     let readKey: String
 
@@ -21,6 +24,7 @@ struct IALiRTTestServer {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("sdc-ialirt-server-\(UUID().uuidString)")
         dataCenter = try DataCenter(root: folder)
         ingest = IALiRTIngest(store: dataCenter.ialirt, objects: dataCenter.store)
+        decoder = ingest.listener()
         writeKey = try await dataCenter.catalog.createKey(name: "writer", scope: .write).secret
         readKey = try await dataCenter.catalog.createKey(name: "reader", scope: .read).secret
     }
@@ -28,7 +32,7 @@ struct IALiRTTestServer {
     func application() -> some ApplicationProtocol {
         var configuration = ServerConfiguration()
         configuration.port = 0
-        return DataCenterServer(configuration: configuration, ingestor: dataCenter.ingestor(listeners: [ingest]), keys: dataCenter.catalog,
+        return DataCenterServer(configuration: configuration, ingestor: dataCenter.ingestor(listeners: [decoder]), keys: dataCenter.catalog,
                                 requestLog: dataCenter.catalog, extensions: [IALiRTRoutes(ingest: ingest, keys: dataCenter.catalog)]).application()
     }
 
@@ -49,8 +53,10 @@ struct IALiRTServerTests {
     @Test func uploadedL0FileAndLivePacketsAreServedAsTheClientExpects() async throws {
         let server = try await IALiRTTestServer()
         defer { server.remove() }
+        let decoding = Task { try await server.decoder.run() }
+        defer { decoding.cancel() }
         try await server.application().test(.live) { client in
-            // An I-ALiRT L0 file through the upload API: decoded by the ingest listener.
+            // An I-ALiRT L0 file through the upload API: decoded by the ingest listener, after the upload is answered.
             let name = "imap_ialirt_l0_raw_20251105_v001.pkts"
             let grant = try await client.execute(uri: "/api-key/upload/\(name)", method: .get, headers: [xAPIKey: server.writeKey])
             #expect(grant.status == .ok, "\(grant.text)")
@@ -61,8 +67,14 @@ struct IALiRTServerTests {
                                                headers: [.contentLength: "\(bytes.count)"], body: ByteBuffer(bytes: bytes))
             #expect(put.status == .ok, "\(put.text)")
 
-            // /space-weather: meta + data, items keyed like the SDC's table.
-            let weather = try await client.execute(uri: "/space-weather?instrument=mag&time_utc_start=2025-11-05T00%3A53%3A17&time_utc_end=2025-11-05T00%3A53%3A20", method: .get)
+            // /space-weather: meta + data, items keyed like the SDC's table (once the background decoding has stored them).
+            let magQuery = "/space-weather?instrument=mag&time_utc_start=2025-11-05T00%3A53%3A17&time_utc_end=2025-11-05T00%3A53%3A20"
+            let deadline = ContinuousClock.now + .seconds(60)
+            var weather = try await client.execute(uri: magQuery, method: .get)
+            while !weather.text.contains(#""count": 4"#), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+                weather = try await client.execute(uri: magQuery, method: .get)
+            }
             #expect(weather.status == .ok)
             let object = try #require(weather.jsonObject)
             #expect(weather.text.hasPrefix(#"{"meta": {"count": 4, "type": "science", "instrument": "mag"}, "data": [{"instrument": "mag", "time_utc": "2025-11-05T00:53:17", "met": 500000000, "met_in_utc": "2025-11-05T00:53:17", "ttj2000ns": "#))

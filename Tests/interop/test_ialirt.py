@@ -78,6 +78,12 @@ def ialirt(sdc_bin, shared_dir, tmp_path_factory):
         # Swift tests upload it).
         name = f"imap_ialirt_l0_raw_{start:%Y%m%d}_v001.0000.pkts"
         upload(server, work, name, uploaded)
+        # The upload is answered once the file is stored; its packets are decoded in the background.
+        def decoded():
+            answer = requests.get(f"{server.url}/space-weather", params={"instrument": "mag", "time_utc_start": f"{start:%Y-%m-%dT%H:%M:%S}",
+                                                                           "time_utc_end": f"{start + timedelta(seconds=UPLOADED - 1):%Y-%m-%dT%H:%M:%S}"}, timeout=30)
+            return answer.ok and answer.json()["meta"]["count"] == UPLOADED
+        wait_for(decoded, "the uploaded I-ALiRT file's records")
         response = requests.post(f"{server.url}/api-key/ialirt-packets", data=live, headers={"x-api-key": server.write_key}, timeout=30)
         assert response.status_code == 200, response.text
         yield {"server": server, "start": start, "uploaded": uploaded, "live": live, "truth": truth, "post": response.json(), "work": work}
