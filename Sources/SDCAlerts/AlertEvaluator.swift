@@ -60,7 +60,7 @@ public struct AlertEvaluator: Service {
     public func run() async throws {
         let changes = engine.changes()
         // Both loops end when the task is cancelled, which graceful shutdown does.
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
                     while !Task.isCancelled {
@@ -147,7 +147,7 @@ public struct AlertEvaluator: Service {
                     await engine.clear(rule: rule.name, subject: path)
                 }
             case .limit, .xtceAlarms:
-                break  // checked as L1A files are ingested (AlertIngestListener)
+                break  // checked as L1A files are ingested (AlertIngestChecks)
             }
         }
         if !awaitedRules.isEmpty { try await checkAwaited(awaitedRules, now: now) }

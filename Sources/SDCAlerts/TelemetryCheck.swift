@@ -6,24 +6,21 @@ import SDCCore
 import SDCIngest
 import SDCPackets
 import SDCStorage
-import ServiceLifecycle
 
-/// The ingest listener of alerting, in every process that ingests files, and the `Service` that does its work off
-/// the ingest path (an upload is answered without waiting for it):
+/// What alerting does with newly ingested files, in every process that ingests files; ``listener()`` runs it off the
+/// ingest path (an upload is answered without waiting for it):
 /// - each new L1A file of an instrument with `limit` or `xtce_alarms` rules is read (CDF decoding on
 ///   ``ProcessingPool``) and its housekeeping parameters checked: a run of out-of-limit samples raises the rule's
 ///   condition for that parameter, a file without one clears it;
 /// - each new Level 0 file of an instrument with a `latency` rule is recorded as awaiting its products.
 ///
-/// Files ingested while the service is stopping are not checked.
-public final class AlertIngestListener: IngestListener, Service {
+/// Files ingested while the listener's service is stopping are not checked.
+public struct AlertIngestChecks: Sendable {
     let rules: AlertRules
     let sink: any AlertSink
     let store: any AlertStore
     let objects: any ObjectStore
     let logger: Logger
-    private let records: AsyncStream<CatalogRecord>
-    private let pending: AsyncStream<CatalogRecord>.Continuation
 
     public init(rules: AlertRules, sink: any AlertSink, store: any AlertStore, objects: any ObjectStore,
                 logger: Logger = Logger(label: "sdc.alerts")) {
@@ -32,11 +29,15 @@ public final class AlertIngestListener: IngestListener, Service {
         self.store = store
         self.objects = objects
         self.logger = logger
-        (records, pending) = AsyncStream<CatalogRecord>.makeStream()
+    }
+
+    /// The ingest listener (and `Service`, to run in the process's group) that checks each file the rules concern.
+    public func listener() -> QueuedIngestListener {
+        QueuedIngestListener(accepts: concerns, handle: check)
     }
 
     /// Whether a file is one that the rules look at.
-    func concerns(_ record: CatalogRecord) -> Bool {
+    @Sendable func concerns(_ record: CatalogRecord) -> Bool {
         guard let science = record.file.science, record.file.fileClass == .science else { return false }
         switch science.dataLevel {
         case .l0: return rules.awaitsProducts(of: science.instrument)
@@ -45,16 +46,8 @@ public final class AlertIngestListener: IngestListener, Service {
         }
     }
 
-    public func didIngest(_ record: CatalogRecord) async {
-        if concerns(record) { pending.yield(record) }
-    }
-
-    public func run() async throws {
-        for await record in records.cancelOnGracefulShutdown() { await check(record) }
-    }
-
     /// Checks one file against the rules.
-    func check(_ record: CatalogRecord) async {
+    @Sendable func check(_ record: CatalogRecord) async {
         guard let science = record.file.science, record.file.fileClass == .science else { return }
         if science.dataLevel == .l0 && rules.awaitsProducts(of: science.instrument) {
             do {

@@ -298,7 +298,7 @@ public final class PostgresJobStore: JobStore {
     public func recordUpload(_ credential: JobCredential, name: String, exists: Bool) async throws(JobStoreError) -> UploadVerdict {
         let job = SQLValue.integer(credential.jobID)
         if !exists {
-            try await rows(SQLQuery("""
+            _ = try await rows(SQLQuery("""
                 INSERT INTO job_uploads (job_id, name, refused) VALUES (?, ?, false) ON CONFLICT (job_id, name) DO UPDATE SET refused = false
                 """, [job, .text(name)]))
             return .granted

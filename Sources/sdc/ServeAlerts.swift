@@ -46,7 +46,7 @@ struct AlertOptions: ParsableArguments {
         let delivery = WebhookDelivery(webhooks: rules.webhooks, source: metrics.instance, logger: logger) { format, delivered in
             observer.notificationSent(format: format, delivered: delivered)
         }
-        let listener = AlertIngestListener(rules: rules, sink: engine, store: dataCenter.alerts, objects: dataCenter.store, logger: logger)
+        let listener = AlertIngestChecks(rules: rules, sink: engine, store: dataCenter.alerts, objects: dataCenter.store, logger: logger).listener()
         let evaluator = AlertEvaluator(rules: rules, engine: engine, jobs: dataCenter.jobs, catalog: dataCenter.catalog, leases: dataCenter.catalog,
                                        delivery: delivery, observer: observer, logger: logger)
         if let alerts {

@@ -73,7 +73,7 @@ import Testing
                   - {name: late, type: latency, instrument: swapi, levels: [l1a]}
                 """)
             let engine = AlertEngine(store: dataCenter.alerts)
-            let listener = AlertIngestListener(rules: rules, sink: engine, store: dataCenter.alerts, objects: dataCenter.store)
+            let listener = AlertIngestChecks(rules: rules, sink: engine, store: dataCenter.alerts, objects: dataCenter.store).listener()
             let ingestor = dataCenter.ingestor(listeners: [listener])
             func ingest(_ name: String, cmdexe: [UInt8]) async throws {
                 let path = folder.appendingPathComponent(name)
