@@ -138,7 +138,7 @@ let package = Package(
         // Integrity of the stored objects (`sdc verify`, the background scrub) and archive delivery to the SPDF (BagIt
         // packages of ISTP-validated products, the delivery ledger).
         .target(name: "SDCIntegrity", dependencies: [
-            "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCCDF", "SDCAlerts",
+            "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCJobs", "SDCCDF", "SDCAlerts",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -159,7 +159,7 @@ let package = Package(
         // I-ALiRT real-time data: packet ingest (uploaded L0 files, live POSTs), the real-time record store (SQLite,
         // PostgreSQL) and the API ialirt-data-access 0.10.0 calls.
         .target(name: "SDCIALiRT", dependencies: [
-            "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCServer", "SDCPackets", "SDCCDF", "SDCPostgres",
+            "SDCCore", "SDCCatalog", "SDCStorage", "SDCIngest", "SDCJobs", "SDCServer", "SDCPackets", "SDCCDF", "SDCPostgres",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Hummingbird", package: "hummingbird"),

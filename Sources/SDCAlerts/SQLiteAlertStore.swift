@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SDCCore
+import SDCJobs
 
 /// The alert state of an embedded data center in a SQLite database (`alerts.sqlite` in its folder): its own tables
 /// and migrations. Every process on the folder shares it (WAL; writers wait up to 10 s for each other).
@@ -9,10 +10,7 @@ public final class SQLiteAlertStore: AlertStore {
 
     public init(path: String) throws(AlertStoreError) {
         do {
-            var configuration = Configuration()
-            configuration.busyMode = .timeout(10)
-            pool = try DatabasePool(path: path, configuration: configuration)
-            try Self.migrator.migrate(pool)
+            pool = try openMigratedPool(path: path, migrator: Self.migrator)
         } catch {
             throw .database("cannot open \(path): \(error)")
         }
@@ -62,11 +60,11 @@ public final class SQLiteAlertStore: AlertStore {
     }
 
     private func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws(AlertStoreError) -> T {
-        do { return try await pool.write(body) } catch let error as AlertStoreError { throw error } catch { throw .database("\(error)") }
+        try await pool.write(body, failure: AlertStoreError.database)
     }
 
     private func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws(AlertStoreError) -> T {
-        do { return try await pool.read(body) } catch let error as AlertStoreError { throw error } catch { throw .database("\(error)") }
+        try await pool.read(body, failure: AlertStoreError.database)
     }
 
     public func raise(_ condition: AlertCondition, at now: UTCTime) async throws(AlertStoreError) -> Alert? {

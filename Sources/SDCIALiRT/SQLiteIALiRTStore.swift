@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SDCCore
+import SDCJobs
 
 /// The I-ALiRT store in a SQLite file of its own (`ialirt.sqlite` in the data center folder), with its own migrations.
 /// Packets are kept as base64 text, as in ``PostgresIALiRTStore``.
@@ -10,10 +11,7 @@ public final class SQLiteIALiRTStore: IALiRTStore {
     /// Opens (creating and migrating it if needed) the store at `path`.
     public init(path: String) throws(IALiRTStoreError) {
         do {
-            var configuration = Configuration()
-            configuration.busyMode = .timeout(10)
-            pool = try DatabasePool(path: path, configuration: configuration)
-            try Self.migrator.migrate(pool)
+            pool = try openMigratedPool(path: path, migrator: Self.migrator)
         } catch {
             throw .database("cannot open \(path): \(error)")
         }
@@ -60,11 +58,11 @@ public final class SQLiteIALiRTStore: IALiRTStore {
     }
 
     private func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws(IALiRTStoreError) -> T {
-        do { return try await pool.write(body) } catch { throw .database("\(error)") }
+        try await pool.write(body, failure: IALiRTStoreError.database)
     }
 
     private func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws(IALiRTStoreError) -> T {
-        do { return try await pool.read(body) } catch { throw .database("\(error)") }
+        try await pool.read(body, failure: IALiRTStoreError.database)
     }
 
     public func save(_ batch: IALiRTBatch) async throws(IALiRTStoreError) {

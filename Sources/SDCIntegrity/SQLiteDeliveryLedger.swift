@@ -1,6 +1,7 @@
 import GRDB
 import SDCCatalog
 import SDCCore
+import SDCJobs
 
 /// The delivery ledger in a SQLite file of its own (`deliveries.sqlite` in an embedded data center's folder), WAL,
 /// writers waiting up to 10 s for each other.
@@ -10,10 +11,7 @@ public final class SQLiteDeliveryLedger: DeliveryLedger {
     /// Opens (creating and migrating it if needed) the ledger at `path`.
     public init(path: String) throws(DeliveryLedgerError) {
         do {
-            var configuration = Configuration()
-            configuration.busyMode = .timeout(10)
-            pool = try DatabasePool(path: path, configuration: configuration)
-            try Self.migrator.migrate(pool)
+            pool = try openMigratedPool(path: path, migrator: Self.migrator)
         } catch {
             throw .database("cannot open \(path): \(error)")
         }
@@ -31,11 +29,7 @@ public final class SQLiteDeliveryLedger: DeliveryLedger {
     }
 
     private func run<T: Sendable>(_ write: Bool, _ body: @Sendable @escaping (Database) throws -> T) async throws(DeliveryLedgerError) -> T {
-        do {
-            return write ? try await pool.write(body) : try await pool.read(body)
-        } catch {
-            throw .database("\(error)")
-        }
+        write ? try await pool.write(body, failure: DeliveryLedgerError.database) : try await pool.read(body, failure: DeliveryLedgerError.database)
     }
 
     public func record(_ delivery: Delivery) async throws(DeliveryLedgerError) -> Delivery {
