@@ -37,29 +37,16 @@ public final class MirrorState: Sendable {
     /// Opens (creating it and its folder if needed) the state database at `path`.
     public init(path: String) throws(SyncError) {
         self.path = path
-        do {
-            try LocalTree.createDirectories((path as NSString).deletingLastPathComponent)
-            var configuration = Configuration()
-            configuration.busyMode = .timeout(10)
-            // WAL without an fsync per decision: a decision lost to a power cut is made again at the next start (a 409
-            // with equal bytes for the watcher, a checksum-verified local copy for the mirror).
-            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-            pool = try DatabasePool(path: path, configuration: configuration)
-            var migrator = DatabaseMigrator()
-            migrator.registerMigration("v1") { db in
-                try db.execute(sql: """
-                    CREATE TABLE mirrored_file (
-                        key TEXT PRIMARY KEY NOT NULL, size INTEGER NOT NULL, modified INTEGER NOT NULL,
-                        sha256 TEXT NOT NULL, ingestion_date TEXT NOT NULL);
-                    CREATE TABLE mirror_cursor (filters TEXT PRIMARY KEY NOT NULL, high_water TEXT, last_full_pass INTEGER);
-                    """)
-            }
-            try migrator.migrate(pool)
-        } catch let error as SyncError {
-            throw error
-        } catch {
-            throw .state(path: path, reason: "\(error)")
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE mirrored_file (
+                    key TEXT PRIMARY KEY NOT NULL, size INTEGER NOT NULL, modified INTEGER NOT NULL,
+                    sha256 TEXT NOT NULL, ingestion_date TEXT NOT NULL);
+                CREATE TABLE mirror_cursor (filters TEXT PRIMARY KEY NOT NULL, high_water TEXT, last_full_pass INTEGER);
+                """)
         }
+        pool = try openStateDatabase(path: path, migrator: migrator)
     }
 
     public func files() async throws(SyncError) -> [String: MirroredFile] {

@@ -50,29 +50,16 @@ public final class WatchState: Sendable {
     /// Opens (creating it and its folder if needed) the state database at `path`.
     public init(path: String) throws(SyncError) {
         self.path = path
-        do {
-            try LocalTree.createDirectories((path as NSString).deletingLastPathComponent)
-            var configuration = Configuration()
-            configuration.busyMode = .timeout(10)
-            // WAL without an fsync per decision: a decision lost to a power cut is made again at the next start (a 409
-            // with equal bytes for the watcher, a checksum-verified local copy for the mirror).
-            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-            pool = try DatabasePool(path: path, configuration: configuration)
-            var migrator = DatabaseMigrator()
-            migrator.registerMigration("v1") { db in
-                try db.execute(sql: """
-                    CREATE TABLE watched_file (
-                        path TEXT PRIMARY KEY NOT NULL, size INTEGER NOT NULL, modified INTEGER NOT NULL, sha256 TEXT,
-                        outcome TEXT NOT NULL, attempts INTEGER NOT NULL, detail TEXT, decided_at TEXT NOT NULL);
-                    CREATE TABLE watch_meta (name TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
-                    """)
-            }
-            try migrator.migrate(pool)
-        } catch let error as SyncError {
-            throw error
-        } catch {
-            throw .state(path: path, reason: "\(error)")
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE watched_file (
+                    path TEXT PRIMARY KEY NOT NULL, size INTEGER NOT NULL, modified INTEGER NOT NULL, sha256 TEXT,
+                    outcome TEXT NOT NULL, attempts INTEGER NOT NULL, detail TEXT, decided_at TEXT NOT NULL);
+                CREATE TABLE watch_meta (name TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+                """)
         }
+        pool = try openStateDatabase(path: path, migrator: migrator)
     }
 
     /// When the watcher first ran over this state (nanoseconds since 1970), recorded as `now` on the first call.
