@@ -1,3 +1,4 @@
+import SDCAlerts
 import SDCCatalog
 import SDCCore
 import SDCJobs
@@ -44,6 +45,8 @@ struct DashboardData: Sendable {
     var ingest: [IngestBucket]
     /// Jobs the plots are drawn from: queued and running ones and the newest finished ones of each outcome.
     var jobs: [Job]
+    /// The products made in the window, with the receipt of the Level 0 file each descends from.
+    var latencies: [ProductLatency]
     /// The latency requirement from an L0 file's arrival to its products, in hours.
     var latencyRequirementHours: Double
 }
@@ -152,26 +155,11 @@ enum DashboardPage {
 
     /// Each succeeded job's seconds from the L0 file's arrival to its product: from the creation of the first L1A
     /// job of that instrument and day among `jobs` (the L0 file's arrival created it), else from the job's own creation.
-    static func productLatencies(_ jobs: [Job]) -> [(job: Job, seconds: Int64)] {
-        var arrival: [String: Int64] = [:]
-        for job in jobs where job.product.dataType == "l1a" {
-            let key = "\(job.product.source)|\(job.startDate.description)"
-            arrival[key] = min(arrival[key] ?? .max, job.createdAt.secondsSince1970)
-        }
-        return jobs.compactMap { job in
-            guard job.status == .succeeded, let finished = job.finishedAt else { return nil }
-            let from = arrival["\(job.product.source)|\(job.startDate.description)"] ?? job.createdAt.secondsSince1970
-            let (seconds, overflow) = finished.secondsSince1970.subtractingReportingOverflow(from)
-            return overflow ? nil : (job, max(0, seconds))
-        }
-    }
-
     /// Hours from an L0 file's arrival to each product made from it, by level, against the requirement.
     static func latencyChart(_ data: DashboardData, chart: Chart) -> HTML {
         var byLevel: [String: [(x: Int64, y: Double)]] = [:]
-        for latency in productLatencies(data.jobs) {
-            guard let finished = latency.job.finishedAt, chart.bucket(of: finished.secondsSince1970) != nil else { continue }
-            byLevel[latency.job.product.dataType, default: []].append((finished.secondsSince1970, Double(latency.seconds) / 3600))
+        for latency in data.latencies where chart.bucket(of: latency.availableAt.secondsSince1970) != nil {
+            byLevel[latency.level, default: []].append((latency.availableAt.secondsSince1970, Double(latency.seconds) / 3600))
         }
         let levels = byLevel.keys.sorted { (DataLevel(rawValue: $0)?.order ?? 99, $0) < (DataLevel(rawValue: $1)?.order ?? 99, $1) }
         return chart.points(id: "chart-latency", title: "Latency from L0 arrival to each product (L0 → L1A → L2), hours",

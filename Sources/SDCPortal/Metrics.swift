@@ -24,8 +24,6 @@ public final class ServerMetrics: Sendable {
     private let requestDuration: [Duration] = [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
                                                .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5)]
     private let jobDurationBuckets: [Double] = [0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600]
-    /// Latency from an L0 file's arrival to a product: minutes to days.
-    private let latencyBuckets: [Double] = [60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86_400, 2 * 86_400, 7 * 86_400]
     /// Finished jobs whose duration was already observed, with their finish time (pruned an hour behind the newest).
     private let observedJobs = Mutex<[Int64: Int64]>([:])
 
@@ -122,13 +120,6 @@ public final class ServerMetrics: Sendable {
                 labels: [("instrument", job.product.source), ("level", job.product.dataType), ("status", job.status.rawValue)],
                 buckets: jobDurationBuckets
             ).record(Double(seconds))
-        }
-        let freshIDs = Set(fresh.map(\.id))
-        for latency in DashboardPage.productLatencies(finished) where freshIDs.contains(latency.job.id) {
-            clusterRegistry.makeValueHistogram(
-                descriptor: descriptor("pipeline", "product_latency", "seconds", "Time from an L0 file's arrival to a product made from it."),
-                labels: [("instrument", latency.job.product.source), ("level", latency.job.product.dataType)], buckets: latencyBuckets
-            ).record(Double(latency.seconds))
         }
     }
 

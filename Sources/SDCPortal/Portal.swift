@@ -3,6 +3,7 @@ import Hummingbird
 import NIOCore
 import NIOPosix
 import SDCCatalog
+import SDCAlerts
 import SDCCDF
 import SDCCore
 import SDCJobs
@@ -25,21 +26,23 @@ public struct Portal: ServerExtension {
     var cdfObjects: CDFObjects
     /// Rendered quicklooks, so that a second view costs a lookup.
     let quicklookCache = QuicklookCache()
-    /// The dashboard's latency requirement from an L0 file's arrival to its products, in hours.
-    var latencyRequirementHours = Portal.defaultLatencyRequirementHours
-
-    /// The latency requirement the dashboard draws unless told otherwise: 24 hours from an L0 file's arrival.
-    public static let defaultLatencyRequirementHours = 24.0
+    /// The products' recorded latencies (from the receipt of the Level 0 file they descend from), which the dashboard plots.
+    let latencies: (any AlertStore)?
+    /// The latency requirement the dashboard draws, in hours.
+    let latencyRequirementHours: Double
 
     /// A portal over a data center's catalog, jobs, store, keys and sign-in sessions. Stored objects are copied for
     /// quicklooks on `threadPool`; decoding and plotting run on ``ProcessingPool/shared``.
     public init(catalog: any FileCatalog & CatalogBrowsing, jobs: any JobStore, store: any ObjectStore, keys: any APIKeyStore,
-                sessions: PortalSessions, threadPool: NIOThreadPool = Portal.quicklookThreadPool) {
+                sessions: PortalSessions, latencies: (any AlertStore)? = nil, latencyRequirementSeconds: Int64 = 86_400,
+                threadPool: NIOThreadPool = Portal.quicklookThreadPool) {
         self.catalog = catalog
         self.jobs = jobs
         self.store = store
         self.keys = keys
         self.sessions = sessions
+        self.latencies = latencies
+        latencyRequirementHours = Double(latencyRequirementSeconds) / 3600
         cdfObjects = CDFObjects(store: store, threadPool: threadPool)
     }
 
@@ -222,7 +225,9 @@ public struct Portal: ServerExtension {
             recentJobs: try await jobs.jobs(matching: JobFilter(limit: 20)),
             totals: try await catalog.totals(),
             ingest: try await catalog.ingestHistory(since: UTCTime(secondsSince1970: now.secondsSince1970 - max(window.seconds, 86_400))),
-            jobs: plotted, latencyRequirementHours: latencyRequirementHours)
+            jobs: plotted,
+            latencies: try await latencies?.latencies(since: UTCTime(secondsSince1970: now.secondsSince1970 - window.seconds)) ?? [],
+            latencyRequirementHours: latencyRequirementHours)
         return html(Layout.page(title: "Operations dashboard", visitor: visitor, body: DashboardPage.body(data)))
     }
 
