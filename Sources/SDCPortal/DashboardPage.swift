@@ -41,6 +41,8 @@ struct DashboardData: Sendable {
     var jobCounts: [JobStatus: Int]
     var failures: [Job]
     var recentJobs: [Job]
+    /// Product days that wait for a required input (a SPICE kernel, an ancillary table, an upstream product, an algorithm).
+    var waiting: [WaitingTrigger]
     var totals: [CatalogTotal]
     var ingest: [IngestBucket]
     /// Jobs the plots are drawn from: queued and running ones and the newest finished ones of each outcome.
@@ -93,7 +95,26 @@ enum DashboardPage {
             <h3>Jobs by state now</h3><table id="job-states">\(stateRows)</table></section>
             <section aria-labelledby="instruments-heading"><h2 id="instruments-heading">Data by instrument</h2>\(instrumentTable(data))</section>
             <section aria-labelledby="failures-heading"><h2 id="failures-heading">Recent failures</h2>\(failures)</section>
+            <section aria-labelledby="waiting-heading"><h2 id="waiting-heading">Waiting for inputs</h2>\(waitingTable(data.waiting))</section>
             <section aria-labelledby="recent-heading"><h2 id="recent-heading">Recent jobs</h2>\(FileDetailPage.jobList(data.recentJobs, empty: "No jobs yet."))</section>
+            """
+    }
+
+    /// The product days the planner holds back until an input arrives, and what each waits for.
+    static func waitingTable(_ waiting: [WaitingTrigger]) -> HTML {
+        guard !waiting.isEmpty else { return "<p class=\"muted\" id=\"no-waiting\">No product waits for an input.</p>" }
+        let rows = waiting.map { entry -> HTML in
+            let product = entry.trigger.product
+            let repointing = entry.trigger.repointing.map { " repoint \($0)" } ?? ""
+            return """
+                <tr><td>\(product.source) \(product.dataType) \(product.descriptor)</td><td>\(entry.trigger.date.description)\(repointing)</td>\
+                <td>\(entry.reason)</td></tr>
+                """
+        }
+        return """
+            <table id="waiting"><caption class="visually-hidden">Product days waiting for an input</caption>
+            <thead><tr><th scope="col">Product</th><th scope="col">Day</th><th scope="col">Waiting for</th></tr></thead>
+            <tbody>\(rows.joinedHTML(""))</tbody></table>
             """
     }
 

@@ -223,6 +223,7 @@ public struct Portal: ServerExtension {
             jobCounts: try await jobs.countsByStatus(),
             failures: plotted.filter { $0.status == .failed }.sorted { $0.id > $1.id }.prefix(10).map { $0 },
             recentJobs: try await jobs.jobs(matching: JobFilter(limit: 20)),
+            waiting: try await jobs.waitingTriggers(limit: 50),
             totals: try await catalog.totals(),
             ingest: try await catalog.ingestHistory(since: UTCTime(secondsSince1970: now.secondsSince1970 - max(window.seconds, 86_400))),
             jobs: plotted,

@@ -4,6 +4,7 @@ import NIOCore
 import SDCCatalog
 import SDCCDF
 import SDCCore
+import SDCJobs
 import Testing
 @testable import SDCPortal
 
@@ -155,6 +156,11 @@ import Testing
         let bytes = ByteBuffer(bytes: try Data(contentsOf: URL(fileURLWithPath: path)))
         _ = try await fixture.dataCenter.ingestor().ingest(try IMAPFileName.parse(name), body: [bytes].async,
                                                            expectedLength: Int64(bytes.readableBytes), maximumSize: 1 << 24)
+        // A day waiting for a kernel, as the planner parks it.
+        let waitingDay = Trigger(product: ProductNode("swapi", "l1", "hk"), date: FileDate(year: 2024, month: 9, day: 24)!, repointing: nil, campaign: 0)
+        try await fixture.dataCenter.jobs.addTriggers([waitingDay], dueMilliseconds: 1_000)
+        let claimed = try await fixture.dataCenter.jobs.claimDueTriggers(nowMilliseconds: 1_000, limit: 10)
+        try await fixture.dataCenter.jobs.park(try #require(claimed.first), waitingFor: "leapseconds kernel (spice, historical) covering 20240924")
         var captured: QuicklookCache?
         let application = fixture.application { portal in captured = portal.quicklookCache }
         let cache = try #require(captured)
@@ -171,6 +177,7 @@ import Testing
             #expect(dashboard.status == .ok && dashboard.text.contains("3 files"))
             #expect(dashboard.text.contains("id=\"chart-ingest-files\"") && dashboard.text.contains("data-total=\"3\""))
             for link in ["/portal/alerts", "/portal/integrity", "/portal/ialirt"] { #expect(dashboard.text.contains("href=\"\(link)\"")) }
+            #expect(dashboard.text.contains("<tr><td>swapi l1 hk</td><td>20240924</td><td>leapseconds kernel (spice, historical) covering 20240924</td></tr>"))
             #expect(try await client.get("/portal/dashboard?window=1y").status == .badRequest)
             let coverage = try await client.get("/portal/coverage?instrument=swe&from=2025-01-01&to=2025-01-03", cookie: cookie)
             #expect(coverage.text.contains("<td class=\"day present\" data-day=\"20250101\">"))
