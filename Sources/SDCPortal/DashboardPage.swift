@@ -43,6 +43,8 @@ struct DashboardData: Sendable {
     var recentJobs: [Job]
     /// Product days that wait for a required input (a SPICE kernel, an ancillary table, an upstream product, an algorithm).
     var waiting: [WaitingTrigger]
+    /// The active alerts (most severe first); empty without an alert store.
+    var alerts: [Alert]
     var totals: [CatalogTotal]
     var ingest: [IngestBucket]
     /// Jobs the plots are drawn from: queued and running ones and the newest finished ones of each outcome.
@@ -86,6 +88,7 @@ enum DashboardPage {
             <p class="tile">Queue depth <strong id="queue-depth">\(data.jobCounts[.queued] ?? 0)</strong> jobs waiting</p>
             <p class="tile">Running <strong id="running">\(data.jobCounts[.running] ?? 0)</strong></p>
             <p class="tile">Failed <strong id="failed-count">\(data.jobCounts[.failed] ?? 0)</strong></p>
+            <p class="tile"><a href="/portal/alerts">Active alerts</a> <strong id="active-alerts">\(data.alerts.count)</strong>\(data.alerts.first.map { " · " + $0.condition.summary } ?? "")</p>
             <p class="tile" id="storage-used">\(filesTotal) files, \(Format.bytes(bytesTotal)) stored</p>
             </div></section>
             <section aria-labelledby="ingest-heading"><h2 id="ingest-heading">Ingest, last \(data.window.label)</h2>

@@ -26,22 +26,23 @@ public struct Portal: ServerExtension {
     var cdfObjects: CDFObjects
     /// Rendered quicklooks, so that a second view costs a lookup.
     let quicklookCache = QuicklookCache()
-    /// The products' recorded latencies (from the receipt of the Level 0 file they descend from), which the dashboard plots.
-    let latencies: (any AlertStore)?
+    /// The alert store: the dashboard shows its active alerts and plots the products' recorded latencies (from the
+    /// receipt of the Level 0 file each descends from).
+    let alerts: (any AlertStore)?
     /// The latency requirement the dashboard draws, in hours.
     let latencyRequirementHours: Double
 
     /// A portal over a data center's catalog, jobs, store, keys and sign-in sessions. Stored objects are copied for
     /// quicklooks on `threadPool`; decoding and plotting run on ``ProcessingPool/shared``.
     public init(catalog: any FileCatalog & CatalogBrowsing, jobs: any JobStore, store: any ObjectStore, keys: any APIKeyStore,
-                sessions: PortalSessions, latencies: (any AlertStore)? = nil, latencyRequirementSeconds: Int64 = 86_400,
+                sessions: PortalSessions, alerts: (any AlertStore)? = nil, latencyRequirementSeconds: Int64 = 86_400,
                 threadPool: NIOThreadPool = Portal.quicklookThreadPool) {
         self.catalog = catalog
         self.jobs = jobs
         self.store = store
         self.keys = keys
         self.sessions = sessions
-        self.latencies = latencies
+        self.alerts = alerts
         latencyRequirementHours = Double(latencyRequirementSeconds) / 3600
         cdfObjects = CDFObjects(store: store, threadPool: threadPool)
     }
@@ -224,10 +225,11 @@ public struct Portal: ServerExtension {
             failures: plotted.filter { $0.status == .failed }.sorted { $0.id > $1.id }.prefix(10).map { $0 },
             recentJobs: try await jobs.jobs(matching: JobFilter(limit: 20)),
             waiting: try await jobs.waitingTriggers(limit: 50),
+            alerts: try await alerts?.activeAlerts() ?? [],
             totals: try await catalog.totals(),
             ingest: try await catalog.ingestHistory(since: UTCTime(secondsSince1970: now.secondsSince1970 - max(window.seconds, 86_400))),
             jobs: plotted,
-            latencies: try await latencies?.latencies(since: UTCTime(secondsSince1970: now.secondsSince1970 - window.seconds)) ?? [],
+            latencies: try await alerts?.latencies(since: UTCTime(secondsSince1970: now.secondsSince1970 - window.seconds)) ?? [],
             latencyRequirementHours: latencyRequirementHours)
         return html(Layout.page(title: "Operations dashboard", visitor: visitor, body: DashboardPage.body(data)))
     }

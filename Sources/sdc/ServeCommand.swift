@@ -183,7 +183,7 @@ struct ServeCommand: AsyncParsableCommand {
         let hooks = ProcessingHooks(jobs: dataCenter.jobs, gate: gate, algorithms: dataCenter.algorithms) { request in try await planner.reprocess(request) }
         let direct = directUploads(dataCenter, ingestor: ingestor, metrics: metrics)
         let portal = Portal(catalog: dataCenter.catalog, jobs: dataCenter.jobs, store: dataCenter.store, keys: dataCenter.catalog,
-                            sessions: PortalSessions(store: dataCenter.catalog), latencies: alerting.store,
+                            sessions: PortalSessions(store: dataCenter.catalog), alerts: alerting.store,
                             latencyRequirementSeconds: alerting.requirement)
         let integrity = try integrity(dataCenter, metrics: metrics, portal: portal, alerts: alerting.sink)
         let missions = try missionFlow(dataCenter, metrics: metrics, logger: logger)

@@ -185,6 +185,9 @@ rules:
         assert "swapi-hk-cmdexe" in listed.stdout.split("resolved:")[1]
         page = requests.get(f"{server.url}/portal/alerts", timeout=30).text
         assert 'id="active-alerts"' in page and 'id="latency-hit-l1a"' in page and 'id="latency-swapi-l1a"' in page
+        # The dashboard counts the active alert and plots the latencies.
+        dashboard = requests.get(f"{server.url}/portal/dashboard", timeout=30).text
+        assert '<strong id="active-alerts">1</strong>' in dashboard and 'id="chart-latency"' in dashboard
         latency = {(row["instrument"], row["level"]): row for row in alerts_json(server)["latency"]}
         assert latency[("swapi", "l1a")]["count"] == 3 and latency[("hit", "l1a")]["count"] == 1
         assert latency[("hit", "l1a")]["p50_seconds"] >= 2
