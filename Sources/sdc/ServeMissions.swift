@@ -56,7 +56,11 @@ extension ServeCommand {
         let missions = try missionOptions.missionSet()
         guard missions.missions.contains(where: { $0.grammar == .swxsoc }) else { return ([], []) }
         let catalog = try SQLiteMissionCatalog(path: dataCenter.root.appendingPathComponent("missions.sqlite").path, missions: missions)
-        let processing = missionOptions.missionPython.map { MissionProcessing(python: $0, pythonPath: missionOptions.missionPythonpath) }
+        // Packages run in a scratch folder of their own: relative paths are made absolute here, against the current folder.
+        func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
+        let processing = missionOptions.missionPython.map { python in
+            MissionProcessing(python: python.contains("/") ? absolute(python) : python, pythonPath: missionOptions.missionPythonpath.map(absolute))
+        }
         let flow = MissionFlow(missions: missions, catalog: catalog, store: dataCenter.store, processing: processing,
                                scratch: dataCenter.root.appendingPathComponent("missions-work"), maximumSize: maxUploadSize,
                                logger: Logger(label: "sdc.missions")) { event in
