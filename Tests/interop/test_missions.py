@@ -8,6 +8,7 @@ import json
 import os
 import random
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,8 @@ def swxsoc(python: str, mission: str, create=(), parse=()) -> dict:
     """swxsoc's answers for one mission."""
     env = {**os.environ, "SWXSOC_MISSION": mission}
     out = subprocess.run([python, str(ORACLE)], input=json.dumps({"create": list(create), "parse": list(parse)}),
-                         capture_output=True, text=True, env=env, check=True, timeout=300)
+                         capture_output=True, text=True, env=env, check=True, timeout=300,
+                         cwd=tempfile.gettempdir())  # swxsoc writes swxsoc.log into the current folder
     answer = json.loads(out.stdout.strip().splitlines()[-1])
     assert answer["mission"] == mission
     return answer
