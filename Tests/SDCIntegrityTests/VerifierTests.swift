@@ -63,8 +63,8 @@ struct VerifierTests {
         let limiter = ByteRateLimiter(bytesPerSecond: 4_000_000)
         let start = ContinuousClock.now
         for _ in 0..<12 { try await limiter.consume(500_000) }  // 6 MB at 4 MB/s, one second of burst: at least 0.5 s
-        let elapsed = ContinuousClock.now - start
-        #expect(elapsed >= .milliseconds(480) && elapsed < .seconds(5))
+        // Only the lower bound is a property of the limiter; how much longer it takes depends on the machine's load.
+        #expect(ContinuousClock.now - start >= .milliseconds(480))
     }
 }
 

@@ -33,7 +33,7 @@ private final class EventRecorder: Sendable {
     var events: [DirectoryEvent] { log.events.withLock { $0 } }
 
     /// Waits (polling every 20 ms, at most `timeout`) until `predicate` holds for the events so far.
-    func wait(for what: String, timeout: Duration = .seconds(20), _ predicate: ([DirectoryEvent]) -> Bool) async throws {
+    func wait(for what: String, timeout: Duration = .seconds(60), _ predicate: ([DirectoryEvent]) -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
         while !predicate(events) {
             guard ContinuousClock.now < deadline else { throw WaitTimeout(what: what, seen: events) }
@@ -127,7 +127,10 @@ struct DirectoryEventTests {
         try await withScratchFolder { folder in
             _ = FileManager.default.createFile(atPath: folder + "/old.pkts", contents: Data([1]))
             _ = FileManager.default.createFile(atPath: folder + "/same.pkts", contents: Data([1]))
-            let recorder = EventRecorder(PollingSource(root: folder, excluded: [], interval: .milliseconds(50), threadPool: .singleton))
+            // A pool of its own: the shared one may be busy with other suites' blocking work when tests run in parallel.
+            let pool = NIOThreadPool(numberOfThreads: 1)
+            pool.start()
+            let recorder = EventRecorder(PollingSource(root: folder, excluded: [], interval: .milliseconds(50), threadPool: pool))
             try await recorder.wait(for: "the first listing") { $0.contains(.ready) }
             try FileManager.default.createDirectory(atPath: folder + "/new", withIntermediateDirectories: true)
             _ = FileManager.default.createFile(atPath: folder + "/new/one.pkts", contents: Data([2]))
@@ -141,6 +144,7 @@ struct DirectoryEventTests {
             await recorder.stop()
             #expect(recorder.events.first == .ready)
             #expect(!recorder.events.contains(.file("same.pkts")))
+            try await pool.shutdownGracefully()
         }
     }
 
