@@ -50,47 +50,68 @@ struct ExternalCommand {
         try FileManager.default.createDirectory(at: workFolder, withIntermediateDirectories: false)
         try FileManager.default.createDirectory(at: dataFolder, withIntermediateDirectories: false)
         let logURL = root.appendingPathComponent("output.log")
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
-        let log = try FileHandle(forWritingTo: logURL)
-        defer { try? log.close() }
-
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments(for: job, dependency: dependency)
-        process.currentDirectoryURL = workFolder
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("IMAP_") }
         environment["IMAP_DATA_ACCESS_URL"] = credentials.url
         environment["IMAP_DATA_DIR"] = dataFolder.path
         environment["IMAP_API_KEY"] = credentials.apiKey
         environment.merge(configuration.environment) { _, configured in configured }
-        process.environment = environment
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-
-        let exit = ProcessExit()
-        process.terminationHandler = { exit.signal($0.terminationStatus) }
-        try process.run()
-        let timeout = Duration.seconds(timeoutSeconds)
-        // Waits in an unstructured task so that the wait (and the grace period) still runs when this task is cancelled.
-        let ending = Task { () -> (status: Int32, timedOut: Bool) in
-            if let status = await exit.wait(upTo: timeout) { return (status, false) }
-            return (await stop(process, exit: exit), true)
-        }
-        let (status, timedOut) = await withTaskCancellationHandler {
-            await ending.value
-        } onCancel: {
-            Task { _ = await stop(process, exit: exit) }
-        }
-        try Task.checkCancellation()
+        let (status, timedOut) = try await LoggedProcess(
+            arguments: arguments(for: job, dependency: dependency), environment: environment, workingDirectory: workFolder, log: logURL,
+            timeout: .seconds(timeoutSeconds), terminationGrace: terminationGrace
+        ).run()
         let output = (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
         return Outcome(exitCode: status, timedOut: timedOut, output: String(output.suffix(1 << 20)))
     }
+}
+
+/// A child process (run through `/usr/bin/env`) whose standard output and error go to a log file. It runs to
+/// completion, the timeout, or cancellation: then it gets SIGTERM and, if it is still running `terminationGrace`
+/// later, SIGKILL. ``run()`` returns (or throws `CancellationError`) only once it has exited, so no child outlives the
+/// task that ran it. Algorithms (``ExternalCommand``) and mission packages run this way.
+struct LoggedProcess {
+    var arguments: [String]
+    var environment: [String: String]
+    var workingDirectory: URL
+    /// Created (or emptied) before the start.
+    var log: URL
+    var timeout: Duration
+    var terminationGrace: Duration = .seconds(5)
+
+    /// The exit status, and whether the timeout ended the process.
+    func run() async throws -> (status: Int32, timedOut: Bool) {
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        defer { try? handle.close() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        process.currentDirectoryURL = workingDirectory
+        process.environment = environment
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        let exit = ProcessExit()
+        process.terminationHandler = { exit.signal($0.terminationStatus) }
+        try process.run()
+        let timeout = timeout, grace = terminationGrace
+        // Waits in an unstructured task so that the wait (and the grace period) still runs when this task is cancelled.
+        let ending = Task { () -> (status: Int32, timedOut: Bool) in
+            if let status = await exit.wait(upTo: timeout) { return (status, false) }
+            return (await Self.stop(process, exit: exit, grace: grace), true)
+        }
+        let result = await withTaskCancellationHandler {
+            await ending.value
+        } onCancel: {
+            Task { _ = await Self.stop(process, exit: exit, grace: grace) }
+        }
+        try Task.checkCancellation()
+        return result
+    }
 
     /// SIGTERM, then SIGKILL after the grace period; returns the exit status.
-    private func stop(_ process: Process, exit: ProcessExit) async -> Int32 {
+    private static func stop(_ process: Process, exit: ProcessExit, grace: Duration) async -> Int32 {
         if process.isRunning { process.terminate() }
-        if let status = await exit.wait(upTo: terminationGrace) { return status }
+        if let status = await exit.wait(upTo: grace) { return status }
         kill(process.processIdentifier, SIGKILL)
         return await exit.wait()
     }

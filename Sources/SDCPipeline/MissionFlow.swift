@@ -236,33 +236,13 @@ struct PackageCall {
 
     func run(input: URL, in folder: URL) async throws -> Result {
         let logURL = folder.appendingPathComponent("output.log")
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
-        let log = try FileHandle(forWritingTo: logURL)
-        defer { try? log.close() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [processing.python, "-c", Self.program, package, input.path]
-        process.currentDirectoryURL = folder.appendingPathComponent("work")
         var environment = ProcessInfo.processInfo.environment
         let inherited = environment["PYTHONPATH"].map { [$0] } ?? []
         if !(processing.pythonPath + inherited).isEmpty { environment["PYTHONPATH"] = (processing.pythonPath + inherited).joined(separator: ":") }
-        process.environment = environment
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        let exit = ProcessExit()
-        process.terminationHandler = { exit.signal($0.terminationStatus) }
-        try process.run()
-        var timedOut = false
-        var status = await exit.wait(upTo: processing.timeout)
-        if status == nil {
-            timedOut = true
-            process.terminate()
-            status = await exit.wait(upTo: .seconds(5))
-            if status == nil { kill(process.processIdentifier, SIGKILL) }
-        }
-        let exitCode: Int32
-        if let status { exitCode = status } else { exitCode = await exit.wait() }
+        let (exitCode, timedOut) = try await LoggedProcess(
+            arguments: [processing.python, "-c", Self.program, package, input.path], environment: environment,
+            workingDirectory: folder.appendingPathComponent("work"), log: logURL, timeout: processing.timeout
+        ).run()
         let text = (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
         var outputs: [URL] = []
         if let line = text.split(separator: "\n").last(where: { $0.hasPrefix("SDC-OUTPUTS ") }),
