@@ -288,37 +288,44 @@ enum ChildProcess {
         process.standardError = err
         let collected = Mutex((all: Data(), stdout: Data(), partial: [Data(), Data()]))
         let ends = StreamEnds(count: 2)
-        for (index, pipe) in [out, err].enumerated() {
-            pipe.fileHandleForReading.readabilityHandler = { handle in
-                let chunk = handle.availableData
-                if chunk.isEmpty {
-                    handle.readabilityHandler = nil
-                    let rest = collected.withLock { state -> Data in
-                        defer { state.partial[index] = Data() }
-                        return state.partial[index]
-                    }
-                    if !rest.isEmpty { progress(String(decoding: rest, as: UTF8.self)) }
-                    ends.finish()
-                    return
-                }
-                let lines = collected.withLock { state -> [Data] in
-                    state.all.append(chunk)
-                    if state.all.count > 1 << 18 { state.all.removeFirst(state.all.count - (1 << 18)) }
-                    if index == 0 { state.stdout.append(chunk) }
-                    state.partial[index].append(chunk)
-                    var lines: [Data] = []
-                    while let newline = state.partial[index].firstIndex(of: 0x0A) {
-                        lines.append(state.partial[index][state.partial[index].startIndex..<newline])
-                        state.partial[index].removeSubrange(state.partial[index].startIndex...newline)
-                    }
-                    return lines
-                }
-                for line in lines { progress(String(decoding: line, as: UTF8.self)) }
-            }
-        }
         let exit = ProcessExit()
         process.terminationHandler = { exit.signal($0.terminationStatus) }
         try process.run()
+        // Started once the process runs (its output waits in the pipes): each stream is read on a thread of its own
+        // with blocking reads until its end, not by a dispatch read source (`readabilityHandler`), whose teardown
+        // races in swift-corelibs-foundation and crashed a test process.
+        for (index, pipe) in [out, err].enumerated() {
+            let handle = pipe.fileHandleForReading
+            let reader = Thread {
+                while true {
+                    let chunk = handle.availableData
+                    if chunk.isEmpty {
+                        let rest = collected.withLock { state -> Data in
+                            defer { state.partial[index] = Data() }
+                            return state.partial[index]
+                        }
+                        if !rest.isEmpty { progress(String(decoding: rest, as: UTF8.self)) }
+                        ends.finish()
+                        return
+                    }
+                    let lines = collected.withLock { state -> [Data] in
+                        state.all.append(chunk)
+                        if state.all.count > 1 << 18 { state.all.removeFirst(state.all.count - (1 << 18)) }
+                        if index == 0 { state.stdout.append(chunk) }
+                        state.partial[index].append(chunk)
+                        var lines: [Data] = []
+                        while let newline = state.partial[index].firstIndex(of: 0x0A) {
+                            lines.append(state.partial[index][state.partial[index].startIndex..<newline])
+                            state.partial[index].removeSubrange(state.partial[index].startIndex...newline)
+                        }
+                        return lines
+                    }
+                    for line in lines { progress(String(decoding: line, as: UTF8.self)) }
+                }
+            }
+            reader.name = "sdc-child-output"
+            reader.start()
+        }
         let status = await withTaskCancellationHandler {
             await exit.wait()
         } onCancel: {
