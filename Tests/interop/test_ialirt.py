@@ -130,9 +130,12 @@ def test_log_and_packet_queries_and_their_downloads(ialirt, tmp_path):
     assert ialirt["post"]["log_file"] in logs
     assert printed(cli(server, "ialirt-log-query", "--year", f"{today:%Y}", "--doy", f"{today:%j}", "--instance", "2")) == {"files": []}
 
-    packets = printed(cli(server, "ialirt-packet-query", "--year", f"{start:%Y}", "--doy", f"{start:%j}"))["files"]
     first_file = f"iois_1_packets_{start:%Y_%j_%H_%M_%S}.bin"
     live_start = start + timedelta(seconds=UPLOADED)
+    # The two packet files may fall on two UTC days (a run just after midnight): query each day.
+    packets = []
+    for year, doy in sorted({(f"{moment:%Y}", f"{moment:%j}") for moment in (start, live_start)}):
+        packets += printed(cli(server, "ialirt-packet-query", "--year", year, "--doy", doy))["files"]
     assert packets == sorted([first_file, f"iois_1_packets_{live_start:%Y_%j_%H_%M_%S}.bin"])
     by_hour = printed(cli(server, "ialirt-packet-query", "--year", f"{start:%Y}", "--doy", f"{start:%j}", "--hh", f"{start:%H}",
                           "--mm", f"{start:%M}", "--ss", f"{start:%S}"))["files"]
