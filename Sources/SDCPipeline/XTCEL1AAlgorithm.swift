@@ -21,7 +21,8 @@ struct XTCEL1AAlgorithm {
     static let timeFieldIndex = 7
     static let sequenceWrap = 16_384
     /// Threads a job decodes and compresses on: it runs on a thread of ``ProcessingPool/shared`` and its parallel loops
-    /// take the pool's other threads, so jobs never use more than the pool (a core stays free for requests).
+    /// take the pool's other threads, so jobs never use more than the pool, whose lower priority leaves requests the
+    /// CPU they need.
     static var parallelism: Int { ProcessingPool.shared.threadCount }
 
     func run(job: Job, inputs: [URL], outputFolder: URL, log: (String) -> Void) throws -> [URL] {

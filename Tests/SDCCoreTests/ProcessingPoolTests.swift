@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 import Testing
 import SDCCore
@@ -9,9 +12,66 @@ import SDCCore
 struct ProcessingPoolTests {
     private static func onPoolThread() -> Bool { Thread.current.name?.hasPrefix("sdc-proc-") == true }
 
-    @Test func poolHasOneThreadFewerThanCores() {
-        #expect(ProcessingPool.shared.threadCount == max(1, ProcessingPool.coreCount - 1))
+    @Test func defaultsAreOneThreadPerCoreTenNiceLevelsDown() throws {
+        let defaults = try ProcessingPool.Configuration(environment: [:])
+        #expect(defaults == ProcessingPool.Configuration(threadCount: ProcessingPool.coreCount, niceness: 10))
+        let shared = try ProcessingPool.Configuration(environment: ProcessInfo.processInfo.environment)
+        #expect(ProcessingPool.shared.threadCount == shared.threadCount)
+        #expect(ProcessingPool.shared.niceness == shared.niceness)
     }
+
+    @Test func environmentSetsThreadsAndNiceness() throws {
+        let configuration = try ProcessingPool.Configuration(environment: ["SDC_PROCESSING_THREADS": "3", "SDC_PROCESSING_NICE": " 0 "])
+        #expect(configuration == ProcessingPool.Configuration(threadCount: 3, niceness: 0))
+        #expect(try ProcessingPool.Configuration(environment: ["SDC_PROCESSING_NICE": ""]).niceness == 10)
+    }
+
+    @Test(arguments: [("SDC_PROCESSING_NICE", "20"), ("SDC_PROCESSING_NICE", "-1"), ("SDC_PROCESSING_NICE", "low"),
+                      ("SDC_PROCESSING_THREADS", "0"), ("SDC_PROCESSING_THREADS", "2.5")])
+    func environmentOutOfRangeIsRefusedByName(name: String, value: String) {
+        #expect {
+            try ProcessingPool.Configuration(environment: [name: value])
+        } throws: { error in
+            "\(error)".hasPrefix("\(name)=\(value) is not a whole number in ")
+        }
+    }
+
+    #if os(Linux)
+    /// The nice value of the calling thread, from the kernel's own record of it (field 19 of
+    /// `/proc/thread-self/stat`, after the parenthesised command name), and from `getpriority`.
+    private static func threadNiceness() throws -> (stat: Int?, getpriority: Int, errno: Int32) {
+        let stat = try String(contentsOfFile: "/proc/thread-self/stat", encoding: .utf8)
+        let fields = stat[(stat.lastIndex(of: ")") ?? stat.startIndex)...].split(separator: " ")
+        errno = 0
+        let priority = Int(getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0))
+        return (fields.count > 17 ? Int(fields[17]) : nil, priority, errno)
+    }
+
+    @Test func poolThreadsRunNicedBelowTheStartingThreadWhichKeepsItsPriority() async throws {
+        let startingNiceness = try #require(try Self.threadNiceness().stat)
+        let pool = ProcessingPool(ProcessingPool.Configuration(threadCount: 1, niceness: 5), name: "sdc-proc-test-niced")
+        let expected = min(19, startingNiceness + 5)
+        let inside = try await pool.run { try Self.threadNiceness() }
+        #expect(inside.stat == expected)
+        #expect(inside.getpriority == expected && inside.errno == 0)
+        #expect(try Self.threadNiceness().stat == startingNiceness)
+    }
+
+    @Test func poolWithoutNicenessKeepsTheStartingThreadsPriority() async throws {
+        let starting = try #require(try Self.threadNiceness().stat)
+        let pool = ProcessingPool(ProcessingPool.Configuration(threadCount: 1, niceness: 0), name: "sdc-proc-test-plain")
+        #expect(try await pool.run { try Self.threadNiceness() }.stat == starting)
+    }
+
+    @Test func sharedPoolThreadsRunNicedBelowTheProcess() async throws {
+        // The main thread's nice value is the process's: the shared pool's threads run `niceness` below it.
+        let stat = try String(contentsOfFile: "/proc/self/stat", encoding: .utf8)
+        let fields = stat[(stat.lastIndex(of: ")") ?? stat.startIndex)...].split(separator: " ")
+        let process = try #require(fields.count > 17 ? Int(fields[17]) : nil)
+        let inside = try await ProcessingPool.shared.run { try Self.threadNiceness() }
+        #expect(inside.stat == min(19, process + ProcessingPool.shared.niceness))
+    }
+    #endif
 
     @Test func runExecutesOnAPoolThread() async throws {
         #expect(try await ProcessingPool.shared.run { Self.onPoolThread() })
