@@ -82,6 +82,9 @@ public struct DependencyGraph: Sendable {
             guard nonScienceTypes.contains(node.dataType) else {
                 throw DependencyConfigError(line: line, message: "SPICE source '\(node.source)' needs data type spice, spin or repoint, not '\(node.dataType)'")
             }
+            guard SPICEDescriptor(rawValue: node.descriptor) != nil else {
+                throw DependencyConfigError(line: line, message: "SPICE descriptor '\(node.descriptor)' in \(node): expected historical or best")
+            }
             return
         }
         guard Instrument(rawValue: node.source) != nil else {
@@ -116,9 +119,10 @@ public struct DependencyGraph: Sendable {
         return Array(Set(children)).sorted()
     }
 
-    /// Products that take `file` as an input under any relationship (the days waiting for it are planned again).
+    /// Products that take `file` as an input under any relationship, a `best` SPICE edge's stand-in kernels included
+    /// (the days waiting for it are planned again).
     public func consumers(of file: IMAPFileName) -> [ProductNode] {
-        Array(Set(downstream.filter { $0.key.matches(file) }.flatMap(\.value).map(\.child))).sorted()
+        Array(Set(downstream.filter { $0.key.accepts(file) }.flatMap(\.value).map(\.child))).sorted()
     }
 
     /// Every input edge of a product.

@@ -212,13 +212,21 @@ public struct Planner: IngestListener, Service {
         }
         var inputs = ProcessingInputCollection()
         var missing: [String] = []
+        // Production requires one kernel of any requested ephemeris type when a job requests several (MAG L2 names
+        // reconstructed and predicted): those edges are satisfied together.
+        let ephemerisEdges = graph.inputs(of: product).filter { $0.parent.kernelType?.isEphemeris == true && $0.relationship.isRequired }
+        var ephemerisFound = false
         for edge in graph.inputs(of: product) {
             let files = try await inputFiles(for: edge.parent, date: date, repointing: repointing)
             if files.isEmpty && edge.relationship.isRequired {
-                missing.append(Self.describe(missing: edge.parent, date: date))
+                if ephemerisEdges.count < 2 || !ephemerisEdges.contains(edge) { missing.append(Self.describe(missing: edge.parent, date: date)) }
                 continue
             }
+            if edge.parent.kernelType?.isEphemeris == true { ephemerisFound = true }
             inputs.add(type: files.first.map(ProcessingInputCollection.groupType) ?? "science", files: files.map(\.name))
+        }
+        if ephemerisEdges.count > 1 && !ephemerisFound {
+            missing.append("an ephemeris kernel (\(ephemerisEdges.map(\.parent.source).joined(separator: " or "))) covering \(date)")
         }
         guard missing.isEmpty else { return .waiting(missing.joined(separator: "; ")) }
         guard let identity = try await jobIdentity(of: algorithm, for: product, date: date, campaign: campaign) else {
@@ -238,7 +246,9 @@ public struct Planner: IngestListener, Service {
     /// What a day waits for when `node` has no file for `date`.
     static func describe(missing node: ProductNode, date: FileDate) -> String {
         if let kernelType = SPICEKernelType(rawValue: node.source) {
-            return "\(kernelType.rawValue) kernel (\(node.dataType), \(node.descriptor)) covering \(date)"
+            let standIns = node.acceptedKernelTypes.dropFirst().map(\.rawValue)
+            let or = standIns.isEmpty ? "" : ": or \(standIns.joined(separator: ", "))"
+            return "\(kernelType.rawValue) kernel (\(node.dataType), \(node.descriptor)\(or)) covering \(date)"
         }
         if node.dataType == "ancillary" { return "ancillary \(node.source) \(node.descriptor) valid on \(date)" }
         return "\(node) of \(date)"
@@ -250,7 +260,8 @@ public struct Planner: IngestListener, Service {
     }
 
     /// The files of an upstream node that serve `date`: the newest version of each science series for that day;
-    /// the newest ancillary file valid that day per descriptor; the newest kernels of a SPICE type covering it.
+    /// the newest ancillary file valid that day per descriptor; the newest kernels of a SPICE type covering it (for a
+    /// `best` edge, of the first accepted type that covers it: predictions stand in for missing reconstructions).
     func inputFiles(for node: ProductNode, date: FileDate, repointing: Int?) async throws -> [IMAPFileName] {
         if var query = FileQuery.science(of: node, on: date, repointing: repointing) {
             query.versions = .newest
@@ -269,13 +280,17 @@ public struct Planner: IngestListener, Service {
             let newest = valid.max { ($0.1.startDate, $0.1.version) < ($1.1.startDate, $1.1.version) }?.0
             return newest.map { [$0] } ?? []
         }
-        guard let kernelType = SPICEKernelType(rawValue: node.source) else { return [] }
-        var query = SPICEQuery()
-        query.kernelType = kernelType
-        query.startDate = date
-        query.endDate = date
-        query.latest = true
-        return try await catalog.kernels(matching: query).map(\.file)
+        // SPICE: the edge's own type; under `best`, where none of it covers the day, its first stand-in that does.
+        for kernelType in node.acceptedKernelTypes {
+            var query = SPICEQuery()
+            query.kernelType = kernelType
+            query.startDate = date
+            query.endDate = date
+            query.latest = true
+            let kernels = try await catalog.kernels(matching: query).map(\.file)
+            if !kernels.isEmpty { return kernels }
+        }
+        return []
     }
 
     /// The highest cataloged minor version of the product for the day under `major` (any descriptor for `all`).
