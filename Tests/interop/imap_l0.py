@@ -161,3 +161,105 @@ def mag_l1b_calibration(path: Path) -> Path:
                        "Dim_Sizes": []}, var_attrs={"VAR_TYPE": "data"}, var_data=np.array(0.0))
     cdf.close()
     return path
+
+
+# ---- GLOWS L1B: the SPICE kernels, spin table and ancillary tables it reads.
+
+# The shipped simulated kernels (imap_processing/ultra/l1c/sim_spice_kernels) cover 2025-04-15 onwards: attitude (CK
+# -43000, one pointing a day from 00:29:45 to 23:30:15), pointing frame (CK -43901) and IMAP's ephemeris about the Earth.
+GLOWS_L1B_DAY = "20250416"
+# MET of 2025-04-16 00:59:57 UTC (IMAP's SCLK, imap_sclk_0000.tsc): inside that day's pointing.
+GLOWS_L1B_MET = 482_461_200
+# MET counts from 2010-01-01 00:00:00 UTC with the 3 leap seconds inserted since (2012, 2015, 2016).
+MET_LEAP_SECONDS = 3
+
+
+def glows_l1b_kernels(site: Path, folder: Path, python: Path) -> list[Path]:
+    """The kernels GLOWS L1B needs (production's `hist_spice`, attitude history, reconstructed and planetary
+    ephemeris) under IMAP's kernel names, so that sdc types them and reads their coverage from the name like the
+    mission's: the simulated attitude, pointing frame, ephemeris and frame kernels shipped in the imap-processing wheel,
+    and a planetary ephemeris written here (the mission uses JPL's DE440, which the wheel does not hold)."""
+    import shutil
+
+    shipped = site / "ultra" / "l1c" / "sim_spice_kernels"
+    folder.mkdir(parents=True, exist_ok=True)
+    copies = {"sim_1yr_imap_attitude.bc": "imap_2025_105_2025_107_01.ah.bc",
+              "sim_1yr_imap_pointing_frame.bc": "imap_dps_2025_105_2025_107_01.ah.bc",
+              "imap_spk_demo.bsp": "imap_recon_20250415_20250420_v01.bsp",
+              "imap_001.tf": "imap_001.tf", "imap_science_100.tf": "imap_science_100.tf"}
+    paths = []
+    for source, name in copies.items():
+        paths.append(folder / name)
+        shutil.copyfile(shipped / source, paths[-1])
+    paths.append(planetary_ephemeris(python, folder / "de001.bsp", "2025-04-14", "2025-04-19"))
+    return paths
+
+
+PLANETARY_EPHEMERIS_SCRIPT = r'''
+import sys
+import numpy as np
+import spiceypy
+path, first, last, leapseconds = sys.argv[1:]
+spiceypy.furnsh(leapseconds)
+times = np.arange(spiceypy.utc2et(first), spiceypy.utc2et(last) + 1, 3600.0)
+au, rate = 1.495978707e8, 2 * np.pi / (365.25 * 86400)
+states = [[au * np.cos(rate * t), au * np.sin(rate * t), 0.0, -au * rate * np.sin(rate * t), au * rate * np.cos(rate * t), 0.0]
+          for t in times]
+handle = spiceypy.spkopn(path, "sdc test planetary ephemeris", 0)
+spiceypy.spkw09(handle, 399, 10, "ECLIPJ2000", times[0], times[-1], "earth", 7, len(times), states, times)
+spiceypy.spkcls(handle)
+'''
+
+
+def planetary_ephemeris(python: Path, path: Path, first: str, last: str) -> Path:
+    """A type-9 SPK of the Earth (399) about the Sun (10) from ``first`` to ``last`` (UTC dates): a circular orbit of
+    1 au in the ecliptic, sampled hourly, so that imap_processing can chain IMAP's Earth-relative ephemeris to the
+    Sun. Written with spiceypy from the imap-processing environment (``python``)."""
+    if path.exists():
+        path.unlink()
+    site = next(python.parent.parent.glob("lib/python3*/site-packages/imap_processing"))
+    leapseconds = site / "ultra" / "l1c" / "sim_spice_kernels" / "naif0012.tls"
+    subprocess.run([str(python), "-c", PLANETARY_EPHEMERIS_SCRIPT, str(path), first, last, str(leapseconds)],
+                   check=True, capture_output=True, text=True)
+    return path
+
+
+def spin_table(path: Path, start_met: int, spins: int, period: float = 15.0) -> Path:
+    """A spin table in the mission's CSV layout (imap_processing.spice.spin): ``spins`` valid spins of ``period``
+    seconds from ``start_met``, no thruster firing, corrected start times equal to the measured ones."""
+    from datetime import datetime, timedelta
+
+    rows = ["spin_number,spin_start_sec_sclk,spin_start_subsec_sclk,spin_start_utc,spin_start_sec_sclk_corr,"
+            "spin_start_subsec_sclk_corr,spin_start_utc_corr,spin_period_sec,spin_period_valid,spin_phase_valid,"
+            "spin_period_source,thruster_firing"]
+    for spin in range(spins):
+        met = start_met + spin * period
+        seconds, micros = int(met), round((met - int(met)) * 1e6)
+        utc = (datetime(2010, 1, 1) + timedelta(seconds=met - MET_LEAP_SECONDS)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+        rows.append(f"{spin},{seconds},{micros},{utc},{seconds},{micros},{utc},{period},1,1,0,0")
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+# The ancillary tables GLOWS L1B reads, by the descriptor imap_cli asks for, from the files the imap-processing wheel
+# ships in imap_processing/glows/ancillary (the instrument team's own exclusion maps, settings and conversion table).
+GLOWS_L1B_TABLES = {
+    "pipeline-settings": "imap_glows_pipeline-settings_20250923_v002.json",
+    "l1b-exclusions-by-instr-team": "imap_glows_exclusions-by-instr-team_20250923_v002.dat",
+    "l1b-map-of-excluded-regions": "imap_glows_map-of-excluded-regions_20250923_v002.dat",
+    "l1b-map-of-uv-sources": "imap_glows_map-of-uv-sources_20250923_v002.dat",
+    "l1b-suspected-transients": "imap_glows_suspected-transients_20250923_v002.dat",
+    "l1b-conversion-table-for-anc-data": "l1b_conversion_table_v001.json",
+}
+
+
+def glows_l1b_tables(site: Path, folder: Path, start_date: str = "20250101") -> list[Path]:
+    """The GLOWS L1B ancillary tables under IMAP ancillary names valid from ``start_date``."""
+    import shutil
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for descriptor, source in GLOWS_L1B_TABLES.items():
+        paths.append(folder / f"imap_glows_{descriptor}_{start_date}_v001.{source.rsplit('.', 1)[1]}")
+        shutil.copyfile(site / "glows" / "ancillary" / source, paths[-1])
+    return paths

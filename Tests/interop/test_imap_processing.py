@@ -347,7 +347,10 @@ def test_imap_profile_waits_for_kernels_then_makes_every_product_down_to_l2_by_i
             assert len(cdf.varget("epoch")) > 0, key
             if level != "l2":
                 assert parents(cdf) == sorted(get(server, f"lineage/{key}").json()["inputs"]), key
-    assert sdc_jobs_list(server, "--waiting").count("waiting for") == 0
+    # Only GLOWS L1B of that day waits: its tables, spin table and attitude, ephemeris and frame kernels are not there
+    # (test_imap_profile_makes_glows_l1b_from_kernels_and_tables provides them for another day).
+    waiting = [line for line in sdc_jobs_list(server, "--waiting").splitlines() if "waiting for" in line]
+    assert len(waiting) == 1 and "(glows, l1b, hist)" in waiting[0] and "ancillary glows pipeline-settings valid on 20240924" in waiting[0], waiting
     # sdc's lineage of L2 is what its job received: the L1 science product and the two SWAPI tables. The file's own
     # Parents are L1 sci's: imap_processing 1.0.40's swapi_l2 builds its dataset from the L1 dataset, attributes
     # included, and imap_cli keeps a Parents attribute that processing already set (cli.py, post_processing).
@@ -374,3 +377,76 @@ def test_imap_profile_waits_for_kernels_then_makes_every_product_down_to_l2_by_i
     assert newer.name in get(server, f"lineage/imap/swapi/l2/2024/09/imap_swapi_l2_sci_{DATE}_v001.0002.cdf").json()["inputs"]
     assert read_cdf(server, f"imap/swapi/l2/2024/09/imap_swapi_l2_sci_{DATE}_v001.0002.cdf", tmp_path).globalattsget()["Data_version"] in (
         "001.0002", ["001.0002"])
+
+
+def test_imap_profile_makes_glows_l1b_from_kernels_and_tables(imap_profile, imap_processing, shared_dir, tmp_path):
+    """GLOWS L1B histograms through imap_cli under --pipeline imap, from generated L0 for a day that the attitude and
+    ephemeris kernels shipped in the imap-processing wheel cover, a spin table, a planetary ephemeris written for the
+    test and the wheel's own GLOWS tables: the day waits for them, visibly, then L1A and L1B are made by themselves."""
+    server, _ = imap_profile
+    day = imap_l0.GLOWS_L1B_DAY
+    site = next(imap_processing.glob("lib/python3*/site-packages/imap_processing"))
+    l0 = tmp_path / f"imap_glows_l0_raw_{day}_v001.0000.pkts"
+    l0.write_bytes(imap_l0.glows_l0(shared_dir, site / "glows" / "packet_definitions" / "P_GLX_TMSCHIST.xml", tmp_path / "gen" / "glows",
+                                    imap_l0.GLOWS_L1B_MET, 10).read_bytes())
+    # Every L1 job needs the leapseconds and SCLK kernels (the profile test uploads them first when it runs).
+    for kernel in kernels(imap_processing):
+        result = upload(server, kernel)
+        assert result.returncode == 0 or "FileAlreadyExists" in result.stderr + result.stdout, result.stderr
+    assert upload(server, l0).returncode == 0
+
+    def waiting_l1b():
+        rows = [row for row in jobs(server, status="waiting") if (row["instrument"], row["data_level"], row["start_date"]) == ("glows", "l1b", day)]
+        return rows or None
+
+    # L1A is made; its product triggers L1B, which waits for every table, the spin table and the kernels.
+    row = wait_for(waiting_l1b, "GLOWS L1B to wait for its inputs", timeout=120)[0]
+    assert row["descriptor"] == "hist"
+    for needed in ("ancillary glows pipeline-settings valid on", "ancillary glows l1b-map-of-uv-sources valid on",
+                   "spin kernel (spin, historical) covering", "attitude_history kernel (spice, historical) covering",
+                   "planetary_ephemeris kernel (spice, historical) covering", "imap_frames kernel (spice, historical) covering"):
+        assert f"{needed} {day}" in row["waiting_for"], row["waiting_for"]
+
+    kernel_files = imap_l0.glows_l1b_kernels(site, tmp_path / "kernels", imap_processing / "bin" / "python")
+    spin = imap_l0.spin_table(tmp_path / "imap_2025_106_2025_106_01.spin.csv", imap_l0.GLOWS_L1B_MET - 600, 480)
+    tables = imap_l0.glows_l1b_tables(site, tmp_path / "tables")
+    for path in (*kernel_files, spin, *tables):
+        result = upload(server, path)
+        assert result.returncode == 0, (path.name, result.stderr)
+
+    def made():
+        rows = science(server, instrument="glows", data_level="l1b", start_date=day, end_date=day)
+        # Lineage is recorded when the job completes, just after its upload.
+        done = [j for j in jobs(server, instrument="glows", data_level="l1b") if j["status"] in ("SUCCEEDED", "FAILED")]
+        failed = [j for j in done if j["status"] == "FAILED"]
+        assert not failed, [(j["error"], get(server, f"processing-logs/{j['id']}").text[-3000:]) for j in failed]
+        return rows and done and (rows, done)
+
+    rows, done = wait_for(made, "GLOWS L1B hist", timeout=300)
+    key = f"imap/glows/l1b/2025/04/imap_glows_l1b_hist_{day}_v001.0001.cdf"
+    assert [r["file_path"] for r in rows] == [key]
+    assert len(done) == 1, done
+    job = done[0]
+    assert job["status"] == "SUCCEEDED" and job["outputs"] == [key], job
+    # Production's grouping: one science group, one group per table, every kernel in one spice group, the spin table
+    # in its own group.
+    name = f"imap_glows_l1b_hist-{job['dependency_hash']}_{day}_v001.0001.json"
+    document = get(server, f"download/imap/dependency/glows/l1b/2025/04/{name}").json()
+    groups = {g["type"]: [] for g in document["dependency"]}
+    for group in document["dependency"]:
+        groups[group["type"]].append(group["files"])
+    assert groups["science"] == [[f"imap_glows_l1a_hist_{day}_v001.0001.cdf"]]
+    assert sorted(f for files in groups["ancillary"] for f in files) == sorted(p.name for p in tables)
+    assert sorted(groups["spice"][0]) == sorted([k.name for k in kernels(imap_processing)] + [k.name for k in kernel_files])
+    assert groups["spin"] == [[spin.name]]
+    assert document["version"] == {"hist": {"major_version": 1, "minor_version": 1}}
+
+    cdf = read_cdf(server, key, tmp_path)
+    assert parents(cdf) == sorted(get(server, f"lineage/{key}").json()["inputs"]) == sorted(job["inputs"])
+    assert len(cdf.varget("epoch")) == 10
+    # The values come from the inputs: the spin table's period, and IMAP's distance from the Sun (the shipped
+    # Earth-relative ephemeris chained through the planetary ephemeris) close to 1 au.
+    import numpy as np
+    assert np.allclose(cdf.varget("spin_period_ground_average"), 15.0)
+    distance = np.linalg.norm(cdf.varget("spacecraft_location_average"), axis=1)
+    assert np.all(np.abs(distance / 1.495978707e8 - 1) < 0.02), distance
