@@ -34,6 +34,8 @@ public struct DataCenter: Sendable {
     public let alerts: any AlertStore
     /// The I-ALiRT real-time store: `ialirt.sqlite` in the folder, or tables of the shared database.
     public let ialirt: any IALiRTStore
+    /// The shared database when scaled out (the mission catalog is opened on it once the hosted missions are known).
+    private let database: PostgresDatabase?
 
     /// Opens (creating if needed) the embedded data center in `root`.
     public init(root: URL) throws {
@@ -49,8 +51,9 @@ public struct DataCenter: Sendable {
 
     private init(root: URL, catalog: any DataCenterCatalog, jobs: any JobStore, algorithms: any AlgorithmStore, alerts: any AlertStore,
                  deliveries: any DeliveryLedger, store: any ObjectStore,
-                 ialirt: any IALiRTStore, databaseProbe: (any BackendProbe)? = nil) {
+                 ialirt: any IALiRTStore, databaseProbe: (any BackendProbe)? = nil, database: PostgresDatabase? = nil) {
         self.ialirt = ialirt
+        self.database = database
         self.alerts = alerts
         self.root = root
         self.catalog = catalog
@@ -94,6 +97,7 @@ public struct DataCenter: Sendable {
         // Presigned URLs made by one process must be accepted by every other: the secret lives where the state is shared.
         let signer: URLSigner
         var probe: (any BackendProbe)?
+        var shared: PostgresDatabase?
         if let database {
             do {
                 let connection = try await PostgresDatabase.connect(url: database)
@@ -106,6 +110,7 @@ public struct DataCenter: Sendable {
                 ialirt = try await PostgresIALiRTStore(database: connection)
                 signer = URLSigner(secret: try await postgres.sharedSecret(named: "url-signing"))
                 probe = connection.probe
+                shared = connection
             } catch {
                 throw OpeningError(description: "the database cannot be used: \(error)")
             }
@@ -133,7 +138,19 @@ public struct DataCenter: Sendable {
         } else {
             store = try filesystemStore(in: root, signer: signer)
         }
-        return DataCenter(root: root, catalog: catalog, jobs: jobs, algorithms: algorithms, alerts: alerts, deliveries: deliveries, store: store, ialirt: ialirt, databaseProbe: probe)
+        return DataCenter(root: root, catalog: catalog, jobs: jobs, algorithms: algorithms, alerts: alerts, deliveries: deliveries, store: store, ialirt: ialirt, databaseProbe: probe,
+                          database: shared)
+    }
+
+    /// The catalog of the SWxSOC missions' files (`missions.sqlite` in the folder, or tables of the shared database),
+    /// whose rows are parsed back with the hosted `missions`.
+    public func missionCatalog(missions: MissionSet) async throws -> any MissionCatalog {
+        if let database {
+            do { return try await PostgresMissionCatalog(database: database, missions: missions) } catch {
+                throw OpeningError(description: "the mission catalog cannot be used: \(error)")
+            }
+        }
+        return try SQLiteMissionCatalog(path: root.appendingPathComponent("missions.sqlite").path, missions: missions)
     }
 
     /// The store as a bucket whose objects can be listed and set aside (direct-to-bucket uploads); nil for the

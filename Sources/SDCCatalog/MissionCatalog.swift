@@ -90,9 +90,165 @@ public struct MissionFileQuery: Sendable, Hashable {
     }
 }
 
-/// The catalog of SWxSOC-mission files: one SQLite database (`missions.sqlite` in the data center folder), apart from
-/// the IMAP catalog so that IMAP's tables, queries and answers stay exactly as they are.
-public final class SQLiteMissionCatalog: Sendable {
+/// The catalog of SWxSOC-mission files (HERMES, PADRE, ...): which files are stored, their processing status, their
+/// lineage and the files kept aside. Kept apart from the IMAP catalog so that IMAP's tables, queries and answers stay
+/// exactly as they are. Two implementations behave alike: ``SQLiteMissionCatalog`` (`missions.sqlite` in the data
+/// center folder) and `PostgresMissionCatalog` (tables of the shared database, for replicas); `SDCAssembly` chooses.
+public protocol MissionCatalog: Sendable {
+    /// Catalogs a file with status `pending` (message `received`) and its origins. A file already cataloged under the
+    /// same key or name is ``CatalogError/alreadyExists(key:)`` (of two concurrent commits exactly one succeeds); an
+    /// origin that is not cataloged is ``CatalogError/notFound(key:)`` naming it, and nothing is cataloged.
+    func commit(_ record: MissionFileRecord) async throws(CatalogError)
+
+    /// Sets a file's processing status, counting the change in ``MissionFileStatus/reprocessedCount``; a nil
+    /// `processingSeconds` keeps the last processing time. An unknown key is ``CatalogError/notFound(key:)``.
+    func setStatus(key: String, _ state: MissionFileStatus.State, message: String, processingSeconds: Double?) async throws(CatalogError)
+
+    /// The file under `key`, if cataloged.
+    func record(forKey key: String) async throws(CatalogError) -> MissionFileRecord?
+
+    /// The status of the file under `key`, if cataloged.
+    func status(forKey key: String) async throws(CatalogError) -> MissionFileStatus?
+
+    /// The files a query selects, oldest file time first (then by name), each with its status; origins sorted.
+    func files(matching query: MissionFileQuery) async throws(CatalogError) -> [(record: MissionFileRecord, status: MissionFileStatus)]
+
+    /// Records a file kept aside; a second record under the same key is ``CatalogError/alreadyExists(key:)``.
+    func reject(_ file: RejectedFile) async throws(CatalogError)
+
+    /// The files kept aside for `mission` (every mission when nil), newest first.
+    func rejected(mission: String?) async throws(CatalogError) -> [RejectedFile]
+}
+
+/// What the two mission catalogs share: their statements (one table shape, in the SQL SQLite and PostgreSQL both
+/// speak) and the one way a row becomes a record and a status.
+package enum MissionCatalogSQL {
+    /// The files and their status that `condition` selects, oldest file time first. `originsAggregate` is the
+    /// backend's expression joining the `origin_path`s of `l` with newlines.
+    package static func selectFiles(_ condition: SQLQuery, originsAggregate: String) -> SQLQuery {
+        SQLQuery("""
+            SELECT f.*, s.state, s.message, s.original_time, s.last_time, s.reprocessed_count, s.processing_seconds,
+                   (SELECT \(originsAggregate) FROM mission_lineage l WHERE l.file_path = f.file_path) AS origins
+            FROM mission_files f JOIN mission_status s ON s.file_path = f.file_path
+            WHERE \(condition.sql) ORDER BY f.file_time_ms, f.name
+            """, condition.values)
+    }
+
+    /// The condition selecting one key.
+    package static func key(_ key: String) -> SQLQuery { SQLQuery("f.file_path = ?", [.text(key)]) }
+
+    /// The condition of a query: equality on (mission, instrument, level[, descriptor]) and a range on the file time,
+    /// the order of the `mission_files_by_product` index.
+    package static func condition(_ query: MissionFileQuery) -> SQLQuery {
+        var conditions = ["f.mission = ?"]
+        var values: [SQLValue] = [.text(query.mission)]
+        if let instrument = query.instrument { conditions.append("f.instrument = ?"); values.append(.text(instrument)) }
+        if let level = query.level { conditions.append("f.data_level = ?"); values.append(.text(level)) }
+        if let descriptor = query.descriptor { conditions.append("f.descriptor = ?"); values.append(.text(descriptor)) }
+        if let start = query.startTime { conditions.append("f.file_time_ms >= ?"); values.append(.integer(start.unixMilliseconds)) }
+        if let end = query.endTime { conditions.append("f.file_time_ms <= ?"); values.append(.integer(end.unixMilliseconds)) }
+        return SQLQuery(conditions.joined(separator: " AND "), values)
+    }
+
+    /// Whether a file is cataloged under the key or the name of `file`.
+    package static func exists(_ file: SWxSOCFileName) -> SQLQuery {
+        SQLQuery("SELECT 1 FROM mission_files WHERE file_path = ? OR name = ?", [.text(file.key), .text(file.name)])
+    }
+
+    /// Whether a file is cataloged under `key`.
+    package static func exists(key: String) -> SQLQuery {
+        SQLQuery("SELECT 1 FROM mission_files WHERE file_path = ?", [.text(key)])
+    }
+
+    /// Inserts the file row of `record`.
+    package static func insertFile(_ record: MissionFileRecord) -> SQLQuery {
+        let file = record.file
+        return SQLQuery("""
+            INSERT INTO mission_files (file_path, mission, instrument, data_level, descriptor, file_time_ms, name, size, sha256, ingestion_date)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [.text(file.key), .text(file.mission), .text(file.instrument.name), .text(file.level), SQLValue(file.descriptor),
+                  .integer(file.time.unixMilliseconds), .text(file.name), .integer(record.size), .text(record.sha256),
+                  .integer(record.ingestionDate.secondsSince1970)])
+    }
+
+    /// Inserts the first status of `record`: `pending`, `received`, at its ingestion date.
+    package static func insertStatus(_ record: MissionFileRecord) -> SQLQuery {
+        let now = record.ingestionDate.secondsSince1970
+        return SQLQuery("INSERT INTO mission_status (file_path, state, message, original_time, last_time) VALUES (?, 'pending', 'received', ?, ?)",
+                        [.text(record.key), .integer(now), .integer(now)])
+    }
+
+    /// Records that `key` was made from `origin` (once).
+    package static func insertOrigin(key: String, origin: String) -> SQLQuery {
+        SQLQuery("INSERT INTO mission_lineage (file_path, origin_path) VALUES (?, ?) ON CONFLICT DO NOTHING", [.text(key), .text(origin)])
+    }
+
+    /// Inserts a file kept aside.
+    package static func insertRejected(_ file: RejectedFile) -> SQLQuery {
+        SQLQuery("INSERT INTO rejected_files (file_path, name, mission, reason, received_at, size, sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 [.text(file.key), .text(file.name), .text(file.mission), .text(file.reason), .integer(file.receivedAt.secondsSince1970),
+                  .integer(file.size), .text(file.sha256)])
+    }
+
+    /// The files kept aside for `mission` (all when nil), newest first.
+    package static func selectRejected(mission: String?) -> SQLQuery {
+        if let mission {
+            SQLQuery("SELECT * FROM rejected_files WHERE mission = ? ORDER BY received_at DESC, file_path", [.text(mission)])
+        } else {
+            SQLQuery("SELECT * FROM rejected_files ORDER BY received_at DESC, file_path")
+        }
+    }
+}
+
+/// One row of ``MissionCatalogSQL/selectFiles(_:originsAggregate:)`` as either backend reads it.
+package struct MissionCatalogRow: Sendable {
+    package var key, name, mission, sha256, state, message: String
+    package var size, ingestionDate, originalTime, lastTime: Int64
+    package var reprocessedCount: Int
+    package var processingSeconds: Double?
+    /// The origins joined with newlines; nil when there are none.
+    package var origins: String?
+
+    package init(key: String, name: String, mission: String, sha256: String, state: String, message: String, size: Int64,
+                 ingestionDate: Int64, originalTime: Int64, lastTime: Int64, reprocessedCount: Int, processingSeconds: Double?,
+                 origins: String?) {
+        self.key = key
+        self.name = name
+        self.mission = mission
+        self.sha256 = sha256
+        self.state = state
+        self.message = message
+        self.size = size
+        self.ingestionDate = ingestionDate
+        self.originalTime = originalTime
+        self.lastTime = lastTime
+        self.reprocessedCount = reprocessedCount
+        self.processingSeconds = processingSeconds
+        self.origins = origins
+    }
+
+    /// The record and status, the name parsed back with its mission (a hosted one, else a built-in one). A name no
+    /// mission accepts any more is ``CatalogError/invalidKey(key:reason:)``; an unknown state is a damaged row.
+    package func decoded(missions: MissionSet) throws(CatalogError) -> (record: MissionFileRecord, status: MissionFileStatus) {
+        guard let profile = missions.mission(named: mission) ?? MissionProfile.builtIn[mission],
+              case .swxsoc(let file)? = try? profile.parse(name) else {
+            throw .invalidKey(key: key, reason: "\(name) is no longer a valid \(mission) file name")
+        }
+        guard let fileState = MissionFileStatus.State(rawValue: state) else {
+            throw .database("damaged mission_status row of \(key): unknown state '\(state)'")
+        }
+        let originKeys = origins.map { $0.split(separator: "\n").map(String.init).sorted() } ?? []
+        let record = MissionFileRecord(file: file, size: size, sha256: sha256, ingestionDate: UTCTime(secondsSince1970: ingestionDate),
+                                       origins: originKeys)
+        let status = MissionFileStatus(state: fileState, message: message, originalTime: UTCTime(secondsSince1970: originalTime),
+                                       lastTime: UTCTime(secondsSince1970: lastTime), reprocessedCount: reprocessedCount,
+                                       processingSeconds: processingSeconds)
+        return (record, status)
+    }
+}
+
+/// The mission catalog in one SQLite database (`missions.sqlite` in the data center folder).
+public final class SQLiteMissionCatalog: MissionCatalog {
     let pool: DatabasePool
     /// The missions whose names the rows hold, to parse them back.
     let missions: MissionSet
@@ -156,6 +312,9 @@ public final class SQLiteMissionCatalog: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v2: rejected files by mission") { db in
+            try db.execute(sql: "CREATE INDEX rejected_files_by_mission ON rejected_files (mission, received_at)")
+        }
         return migrator
     }
 
@@ -167,28 +326,29 @@ public final class SQLiteMissionCatalog: Sendable {
         do { return try await pool.read(body) } catch { throw SQLiteCatalog.map(error) }
     }
 
-    /// Catalogs a file with status `pending` and its origins; a second file under the same key is refused.
+    /// Runs `query` in `db`.
+    private static func execute(_ query: SQLQuery, in db: Database) throws {
+        try db.execute(sql: query.sql, arguments: query.statementArguments)
+    }
+
+    /// Whether `query` finds a row.
+    private static func finds(_ query: SQLQuery, in db: Database) throws -> Bool {
+        try Bool.fetchOne(db, sql: query.sql, arguments: query.statementArguments) == true
+    }
+
     public func commit(_ record: MissionFileRecord) async throws(CatalogError) {
-        let file = record.file
         try await write { db in
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM mission_files WHERE file_path = ? OR name = ?", arguments: [file.key, file.name]) == true {
-                throw CatalogError.alreadyExists(key: file.key)
-            }
-            try db.execute(sql: """
-                INSERT INTO mission_files (file_path, mission, instrument, data_level, descriptor, file_time_ms, name, size, sha256, ingestion_date)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [file.key, file.mission, file.instrument.name, file.level, file.descriptor, file.time.unixMilliseconds,
-                                 file.name, record.size, record.sha256, record.ingestionDate.secondsSince1970])
-            let now = record.ingestionDate.secondsSince1970
-            try db.execute(sql: "INSERT INTO mission_status (file_path, state, message, original_time, last_time) VALUES (?, 'pending', 'received', ?, ?)",
-                           arguments: [file.key, now, now])
+            // Writes are serialized: the check and the insert cannot interleave with another commit.
+            if try Self.finds(MissionCatalogSQL.exists(record.file), in: db) { throw CatalogError.alreadyExists(key: record.key) }
             for origin in record.origins {
-                try db.execute(sql: "INSERT OR IGNORE INTO mission_lineage (file_path, origin_path) VALUES (?, ?)", arguments: [file.key, origin])
+                if try !Self.finds(MissionCatalogSQL.exists(key: origin), in: db) { throw CatalogError.notFound(key: origin) }
             }
+            try Self.execute(MissionCatalogSQL.insertFile(record), in: db)
+            try Self.execute(MissionCatalogSQL.insertStatus(record), in: db)
+            for origin in record.origins { try Self.execute(MissionCatalogSQL.insertOrigin(key: record.key, origin: origin), in: db) }
         }
     }
 
-    /// Sets a file's processing status (counting the change in `reprocessed_count`).
     public func setStatus(key: String, _ state: MissionFileStatus.State, message: String, processingSeconds: Double?) async throws(CatalogError) {
         let now = UTCTime.now.secondsSince1970
         let changed = try await write { db in
@@ -202,83 +362,44 @@ public final class SQLiteMissionCatalog: Sendable {
         if changed == 0 { throw .notFound(key: key) }
     }
 
-    /// The file under `key`, if cataloged.
     public func record(forKey key: String) async throws(CatalogError) -> MissionFileRecord? {
-        try await files(where: "f.file_path = ?", arguments: [key]).first?.record
+        try await files(MissionCatalogSQL.key(key)).first?.record
     }
 
-    /// The file's status.
     public func status(forKey key: String) async throws(CatalogError) -> MissionFileStatus? {
-        try await files(where: "f.file_path = ?", arguments: [key]).first?.status
+        try await files(MissionCatalogSQL.key(key)).first?.status
     }
 
-    /// The files a query selects, oldest file time first, each with its status.
     public func files(matching query: MissionFileQuery) async throws(CatalogError) -> [(record: MissionFileRecord, status: MissionFileStatus)] {
-        var conditions = ["f.mission = ?"]
-        var arguments: [any DatabaseValueConvertible & Sendable] = [query.mission]
-        if let instrument = query.instrument { conditions.append("f.instrument = ?"); arguments.append(instrument) }
-        if let level = query.level { conditions.append("f.data_level = ?"); arguments.append(level) }
-        if let descriptor = query.descriptor { conditions.append("f.descriptor = ?"); arguments.append(descriptor) }
-        if let start = query.startTime { conditions.append("f.file_time_ms >= ?"); arguments.append(start.unixMilliseconds) }
-        if let end = query.endTime { conditions.append("f.file_time_ms <= ?"); arguments.append(end.unixMilliseconds) }
-        return try await files(where: conditions.joined(separator: " AND "), arguments: arguments)
+        try await files(MissionCatalogSQL.condition(query))
     }
 
-    private func files(where condition: String, arguments: [any DatabaseValueConvertible & Sendable]) async throws(CatalogError)
-        -> [(record: MissionFileRecord, status: MissionFileStatus)] {
-        struct Fetched: Sendable {
-            var name, mission, key, sha256, state, message: String
-            var size, ingestionDate, originalTime, lastTime: Int64
-            var reprocessedCount: Int
-            var processingSeconds: Double?
-            var origins: String?
-        }
+    private func files(_ condition: SQLQuery) async throws(CatalogError) -> [(record: MissionFileRecord, status: MissionFileStatus)] {
+        let query = MissionCatalogSQL.selectFiles(condition, originsAggregate: "group_concat(origin_path, char(10))")
         let rows = try await read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT f.*, s.state, s.message, s.original_time, s.last_time, s.reprocessed_count, s.processing_seconds,
-                       (SELECT group_concat(origin_path, char(10)) FROM mission_lineage l WHERE l.file_path = f.file_path) AS origins
-                FROM mission_files f JOIN mission_status s ON s.file_path = f.file_path
-                WHERE \(condition) ORDER BY f.file_time_ms, f.name
-                """, arguments: StatementArguments(arguments.map { $0 as any DatabaseValueConvertible })).map { row in
-                Fetched(name: row["name"], mission: row["mission"], key: row["file_path"], sha256: row["sha256"], state: row["state"],
-                        message: row["message"], size: row["size"], ingestionDate: row["ingestion_date"], originalTime: row["original_time"],
-                        lastTime: row["last_time"], reprocessedCount: row["reprocessed_count"], processingSeconds: row["processing_seconds"],
-                        origins: row["origins"])
+            try Row.fetchAll(db, sql: query.sql, arguments: query.statementArguments).map { row in
+                MissionCatalogRow(key: row["file_path"], name: row["name"], mission: row["mission"], sha256: row["sha256"], state: row["state"],
+                                  message: row["message"], size: row["size"], ingestionDate: row["ingestion_date"],
+                                  originalTime: row["original_time"], lastTime: row["last_time"], reprocessedCount: row["reprocessed_count"],
+                                  processingSeconds: row["processing_seconds"], origins: row["origins"])
             }
         }
-        return try rows.map { row throws(CatalogError) in
-            guard let mission = missions.mission(named: row.mission) ?? MissionProfile.builtIn[row.mission],
-                  case .swxsoc(let file)? = try? mission.parse(row.name) else {
-                throw .invalidKey(key: row.key, reason: "\(row.name) is no longer a valid \(row.mission) file name")
-            }
-            let origins = row.origins.map { $0.split(separator: "\n").map(String.init) } ?? []
-            let record = MissionFileRecord(file: file, size: row.size, sha256: row.sha256,
-                                           ingestionDate: UTCTime(secondsSince1970: row.ingestionDate), origins: origins)
-            let status = MissionFileStatus(state: MissionFileStatus.State(rawValue: row.state) ?? .pending, message: row.message,
-                                           originalTime: UTCTime(secondsSince1970: row.originalTime),
-                                           lastTime: UTCTime(secondsSince1970: row.lastTime),
-                                           reprocessedCount: row.reprocessedCount, processingSeconds: row.processingSeconds)
-            return (record, status)
-        }
+        return try rows.map { row throws(CatalogError) in try row.decoded(missions: missions) }
     }
 
-    /// Records a file kept aside.
     public func reject(_ file: RejectedFile) async throws(CatalogError) {
         try await write { db in
-            try db.execute(sql: "INSERT INTO rejected_files (file_path, name, mission, reason, received_at, size, sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           arguments: [file.key, file.name, file.mission, file.reason, file.receivedAt.secondsSince1970, file.size, file.sha256])
+            if try Self.finds(SQLQuery("SELECT 1 FROM rejected_files WHERE file_path = ?", [.text(file.key)]), in: db) {
+                throw CatalogError.alreadyExists(key: file.key)
+            }
+            try Self.execute(MissionCatalogSQL.insertRejected(file), in: db)
         }
     }
 
-    /// The files kept aside for `mission` (every mission when nil), newest first.
     public func rejected(mission: String?) async throws(CatalogError) -> [RejectedFile] {
-        try await read { db in
-            let rows = if let mission {
-                try Row.fetchAll(db, sql: "SELECT * FROM rejected_files WHERE mission = ? ORDER BY received_at DESC, file_path", arguments: [mission])
-            } else {
-                try Row.fetchAll(db, sql: "SELECT * FROM rejected_files ORDER BY received_at DESC, file_path")
-            }
-            return rows.map { row in
+        let query = MissionCatalogSQL.selectRejected(mission: mission)
+        return try await read { db in
+            try Row.fetchAll(db, sql: query.sql, arguments: query.statementArguments).map { row in
                 RejectedFile(key: row["file_path"], name: row["name"], mission: row["mission"], reason: row["reason"],
                              receivedAt: UTCTime(secondsSince1970: row["received_at"]), size: row["size"], sha256: row["sha256"])
             }

@@ -52,7 +52,7 @@ public struct MissionFlowEvent: Sendable {
 /// whose name is already stored is kept aside, never overwritten or dropped.
 public final class MissionFlow: Service, Sendable {
     public let missions: MissionSet
-    public let catalog: SQLiteMissionCatalog
+    public let catalog: any MissionCatalog
     let store: any ObjectStore
     let processing: MissionProcessing?
     /// Scratch space for processing (one fresh folder per call).
@@ -63,7 +63,7 @@ public final class MissionFlow: Service, Sendable {
     private let queue: AsyncStream<String>
     private let enqueue: AsyncStream<String>.Continuation
 
-    public init(missions: MissionSet, catalog: SQLiteMissionCatalog, store: any ObjectStore, processing: MissionProcessing?,
+    public init(missions: MissionSet, catalog: any MissionCatalog, store: any ObjectStore, processing: MissionProcessing?,
                 scratch: URL, maximumSize: Int64, logger: Logger = Logger(label: "sdc.missions"),
                 onEvent: @escaping @Sendable (MissionFlowEvent) -> Void = { _ in }) {
         self.missions = missions

@@ -28,12 +28,12 @@ public protocol MissionIntake: Sendable {
 /// another mission's file name (naming the mission and its route) and 403 for a key limited to other missions.
 public struct MissionRoutes: ServerExtension {
     public let missions: MissionSet
-    public let catalog: SQLiteMissionCatalog
+    public let catalog: any MissionCatalog
     public let intake: any MissionIntake
     let authenticator: Authenticator
     let storeReader: @Sendable (String) async throws -> ObjectBody?
 
-    public init(missions: MissionSet, catalog: SQLiteMissionCatalog, intake: any MissionIntake, keys: any APIKeyStore,
+    public init(missions: MissionSet, catalog: any MissionCatalog, intake: any MissionIntake, keys: any APIKeyStore,
                 read: @escaping @Sendable (String) async throws -> ObjectBody?) {
         self.missions = missions
         self.catalog = catalog

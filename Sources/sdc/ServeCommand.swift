@@ -186,7 +186,7 @@ struct ServeCommand: AsyncParsableCommand {
                             sessions: PortalSessions(store: dataCenter.catalog), alerts: alerting.store,
                             latencyRequirementSeconds: alerting.requirement)
         let integrity = try integrity(dataCenter, metrics: metrics, portal: portal, alerts: alerting.sink)
-        let missions = try missionFlow(dataCenter, metrics: metrics, logger: logger)
+        let missions = try await missionFlow(dataCenter, metrics: metrics, logger: logger)
         let server = DataCenterServer(
             configuration: configuration, ingestor: ingestor, keys: dataCenter.catalog, requestLog: dataCenter.catalog,
             processing: hooks,

@@ -51,11 +51,11 @@ extension ServeCommand {
     /// The missions' routes and the SWxSOC flow, when missions other than IMAP are hosted; nothing otherwise, so that an
     /// IMAP-only data center serves exactly what it always did. Counts arrivals, rejections and processing outcomes in
     /// `sdc_mission_files_total{mission, instrument, level, outcome}`.
-    func missionFlow(_ dataCenter: DataCenter, metrics: ServerMetrics, logger: Logger) throws
+    func missionFlow(_ dataCenter: DataCenter, metrics: ServerMetrics, logger: Logger) async throws
         -> (routes: [any ServerExtension], services: [ServiceGroupConfiguration.ServiceConfiguration]) {
         let missions = try missionOptions.missionSet()
         guard missions.missions.contains(where: { $0.grammar == .swxsoc }) else { return ([], []) }
-        let catalog = try SQLiteMissionCatalog(path: dataCenter.root.appendingPathComponent("missions.sqlite").path, missions: missions)
+        let catalog = try await dataCenter.missionCatalog(missions: missions)
         // Packages run in a scratch folder of their own: relative paths are made absolute here, against the current folder.
         func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
         let processing = missionOptions.missionPython.map { python in
