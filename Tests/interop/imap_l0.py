@@ -263,3 +263,31 @@ def glows_l1b_tables(site: Path, folder: Path, start_date: str = "20250101") -> 
         paths.append(folder / f"imap_glows_{descriptor}_{start_date}_v001.{source.rsplit('.', 1)[1]}")
         shutil.copyfile(site / "glows" / "ancillary" / source, paths[-1])
     return paths
+
+
+GLOWS_DE_APID = 1481
+
+
+def glows_de_packets(met: int, seconds: int, events: int = 20) -> bytes:
+    """GLOWS direct-event L0 (APID 1481), one single-packet block (LEN 1, SEQ 0) per second from ``met``, built here
+    field by field (GLX_COMBINED.xml: MET, SEC, LEN, SEQ, then DE_DATA to the end of the packet), because DE_DATA is
+    a compressed stream that random bytes do not decode as: a 40-byte status block (IMAP and GLOWS clocks at the
+    last PPS, valid spin period and phase, 1 spin done, filter temperature and HV codes, one padding byte; the codes
+    decode with the wheel's L1B conversion table to a 15 s spin, 20 degC and 1000 V), the
+    first event uncompressed (seconds, then impulse length and 21-bit subseconds) and ``events - 1`` events as 2-byte
+    time differences (marker 0b10) each followed by an impulse length."""
+    import struct
+
+    packets = b""
+    for index in range(seconds):
+        sec = met + index
+        status = struct.pack(">IIII", sec, sec, 0, sec + 1) + bytes([0, 1, 1, 0]) + struct.pack(">HHI", 46875, 0, 1)
+        status += struct.pack(">HH", 116, 1170) + bytes([1, 1, 1, 0, 0, 0, 0]) + b"\x00"
+        data = status + struct.pack(">II", sec, (100 << 24) | 1000)
+        for event in range(1, events):
+            diff = 5000 + 37 * event
+            data += bytes([0x80 | (diff >> 8), diff & 0xFF, 90 + event % 20])
+        body = struct.pack(">IiHH", sec, sec, 1, 0) + data
+        header = struct.pack(">HHH", (1 << 11) | GLOWS_DE_APID, (3 << 14) | (index & 0x3FFF), len(body) - 1)
+        packets += header + body
+    return packets

@@ -380,15 +380,16 @@ def test_imap_profile_waits_for_kernels_then_makes_every_product_down_to_l2_by_i
 
 
 def test_imap_profile_makes_glows_l1b_from_kernels_and_tables(imap_profile, imap_processing, shared_dir, tmp_path):
-    """GLOWS L1B histograms through imap_cli under --pipeline imap, from generated L0 for a day that the attitude and
-    ephemeris kernels shipped in the imap-processing wheel cover, a spin table, a planetary ephemeris written for the
-    test and the wheel's own GLOWS tables: the day waits for them, visibly, then L1A and L1B are made by themselves."""
+    """GLOWS L1B histograms and direct events through imap_cli under --pipeline imap, from generated L0 for a day
+    that the attitude and ephemeris kernels shipped in the imap-processing wheel cover, a spin table, a planetary
+    ephemeris written for the test and the wheel's own GLOWS tables: the day waits for them, visibly, then L1A and
+    L1B are made by themselves."""
     server, _ = imap_profile
     day = imap_l0.GLOWS_L1B_DAY
     site = next(imap_processing.glob("lib/python3*/site-packages/imap_processing"))
     l0 = tmp_path / f"imap_glows_l0_raw_{day}_v001.0000.pkts"
     l0.write_bytes(imap_l0.glows_l0(shared_dir, site / "glows" / "packet_definitions" / "P_GLX_TMSCHIST.xml", tmp_path / "gen" / "glows",
-                                    imap_l0.GLOWS_L1B_MET, 10).read_bytes())
+                                    imap_l0.GLOWS_L1B_MET, 10).read_bytes() + imap_l0.glows_de_packets(imap_l0.GLOWS_L1B_MET, 5))
     # Every L1 job needs the leapseconds and SCLK kernels (the profile test uploads them first when it runs).
     for kernel in kernels(imap_processing):
         result = upload(server, kernel)
@@ -397,11 +398,13 @@ def test_imap_profile_makes_glows_l1b_from_kernels_and_tables(imap_profile, imap
 
     def waiting_l1b():
         rows = [row for row in jobs(server, status="waiting") if (row["instrument"], row["data_level"], row["start_date"]) == ("glows", "l1b", day)]
-        return rows or None
+        return {row["descriptor"]: row for row in rows} if len(rows) == 2 else None
 
-    # L1A is made; its product triggers L1B, which waits for every table, the spin table and the kernels.
-    row = wait_for(waiting_l1b, "GLOWS L1B to wait for its inputs", timeout=120)[0]
-    assert row["descriptor"] == "hist"
+    # L1A is made; its products trigger L1B hist, which waits for every table, the spin table and the kernels, and
+    # L1B de, which waits for the conversion table.
+    waiting = wait_for(waiting_l1b, "GLOWS L1B hist and de to wait for their inputs", timeout=120)
+    assert waiting["de"]["waiting_for"] == f"ancillary glows l1b-conversion-table-for-anc-data valid on {day}"
+    row = waiting["hist"]
     for needed in ("ancillary glows pipeline-settings valid on", "ancillary glows l1b-map-of-uv-sources valid on",
                    "spin kernel (spin, historical) covering", "attitude_history kernel (spice, historical) covering",
                    "planetary_ephemeris kernel (spice, historical) covering", "imap_frames kernel (spice, historical) covering"):
@@ -420,14 +423,16 @@ def test_imap_profile_makes_glows_l1b_from_kernels_and_tables(imap_profile, imap
         done = [j for j in jobs(server, instrument="glows", data_level="l1b") if j["status"] in ("SUCCEEDED", "FAILED")]
         failed = [j for j in done if j["status"] == "FAILED"]
         assert not failed, [(j["error"], get(server, f"processing-logs/{j['id']}").text[-3000:]) for j in failed]
-        return rows and done and (rows, done)
+        return len(rows) == 2 and len(done) == 2 and (rows, {j["descriptor"]: j for j in done})
 
-    rows, done = wait_for(made, "GLOWS L1B hist", timeout=300)
+    rows, done = wait_for(made, "GLOWS L1B hist and de", timeout=300)
     key = f"imap/glows/l1b/2025/04/imap_glows_l1b_hist_{day}_v001.0001.cdf"
-    assert [r["file_path"] for r in rows] == [key]
-    assert len(done) == 1, done
-    job = done[0]
+    de_key = f"imap/glows/l1b/2025/04/imap_glows_l1b_de_{day}_v001.0001.cdf"
+    assert sorted(r["file_path"] for r in rows) == [de_key, key]
+    job = done["hist"]
     assert job["status"] == "SUCCEEDED" and job["outputs"] == [key], job
+    assert done["de"]["status"] == "SUCCEEDED" and done["de"]["outputs"] == [de_key], done["de"]
+    assert sorted(done["de"]["inputs"]) == [f"imap_glows_l1a_de_{day}_v001.0001.cdf", f"imap_glows_l1b-conversion-table-for-anc-data_20250101_v001.json"]
     # Production's grouping: one science group, one group per table, every kernel in one spice group, the spin table
     # in its own group.
     name = f"imap_glows_l1b_hist-{job['dependency_hash']}_{day}_v001.0001.json"
@@ -450,3 +455,9 @@ def test_imap_profile_makes_glows_l1b_from_kernels_and_tables(imap_profile, imap
     assert np.allclose(cdf.varget("spin_period_ground_average"), 15.0)
     distance = np.linalg.norm(cdf.varget("spacecraft_location_average"), axis=1)
     assert np.all(np.abs(distance / 1.495978707e8 - 1) < 0.02), distance
+    # Direct events: one block per second, each with the 20 events written into the L0, decoded with the table.
+    de = read_cdf(server, de_key, tmp_path)
+    assert parents(de) == sorted(get(server, f"lineage/{de_key}").json()["inputs"]) == sorted(done["de"]["inputs"])
+    assert len(de.varget("epoch")) == 5
+    assert np.allclose(de.varget("spin_period"), 15.0, atol=0.01)
+    assert de.varget("direct_event_pulse_lengths")[0][:3].tolist() == [100.0, 91.0, 92.0]
