@@ -59,16 +59,24 @@ public struct MissionSet: Sendable, Hashable {
 ///
 ///     {"missions": ["imap", "hermes",
 ///                   {"name": "reach", "file_extension": "cdf", "levels": ["l0", "l1"],
-///                    "instruments": [{"name": "dosimeter", "shortname": "dos", "aliases": ["rdos"], "package": "reach_dos"}]}]}
+///                    "instruments": [{"name": "dosimeter", "shortname": "dos", "aliases": ["rdos"], "package": "reach_dos"}]},
+///                   {"name": "hermes", "algorithms": {"eea": "hermes-eea==0.1.0"}}]}
 ///
 /// A string enables a built-in mission. An object defines a SWxSOC-style mission; an object named after a built-in
 /// SWxSOC mission starts from it and replaces the fields it gives (for example the instruments' `package`).
+/// `algorithms` maps an instrument (by name) to the installed algorithm (`sdc algorithms install NAME SPEC`,
+/// referenced as `NAME` or `NAME==VERSION`) whose environment runs that instrument's package.
 /// IMAP is built in and can only be enabled.
 public struct MissionConfiguration: Sendable, Hashable {
     /// The missions, in file order.
     public let missions: [MissionProfile]
+    /// Per mission, the installed algorithm (`NAME` or `NAME==VERSION`) that runs each listed instrument's package.
+    public let algorithms: [String: [String: String]]
 
-    public init(missions: [MissionProfile]) { self.missions = missions }
+    public init(missions: [MissionProfile], algorithms: [String: [String: String]] = [:]) {
+        self.missions = missions
+        self.algorithms = algorithms
+    }
 
     /// Reads a configuration document; every error names the mission and the field.
     public init(json bytes: [UInt8]) throws(MissionConfigurationError) {
@@ -81,9 +89,33 @@ public struct MissionConfiguration: Sendable, Hashable {
         }
         missions = try entries.map { entry throws(MissionConfigurationError) in try MissionConfiguration.mission(from: entry) }
         _ = try MissionSet(missions)
+        var algorithms: [String: [String: String]] = [:]
+        for (entry, mission) in zip(entries, missions) {
+            if let value = entry["algorithms"] { algorithms[mission.name] = try Self.algorithms(value, of: mission) }
+        }
+        self.algorithms = algorithms
     }
 
-    private static let fields: Set<String> = ["name", "grammar", "file_extension", "levels", "instruments", "descriptor_folders"]
+    private static let fields: Set<String> = ["name", "grammar", "file_extension", "levels", "instruments", "descriptor_folders", "algorithms"]
+
+    /// `{"<instrument>": "NAME[==VERSION]"}`: each key one of the mission's instruments, each value an algorithm reference.
+    private static func algorithms(_ value: JSONValue, of mission: MissionProfile) throws(MissionConfigurationError) -> [String: String] {
+        func fail(_ message: String) -> MissionConfigurationError {
+            MissionConfigurationError(mission: mission.name, field: "algorithms", message: message)
+        }
+        guard case .object(let pairs) = value else { throw fail("expected an object of instrument -> installed algorithm (NAME or NAME==VERSION)") }
+        var result: [String: String] = [:]
+        for (name, reference) in pairs {
+            guard let instrument = mission.instrument(named: name) else {
+                throw fail("'\(name)' is not a \(mission.name) instrument: expected one of \(mission.instruments.map(\.name).joined(separator: ", "))")
+            }
+            guard case .string(let text) = reference, !text.isEmpty, !text.contains(where: { $0 == " " || $0 == "/" }) else {
+                throw fail("'\(name)' must map to an installed algorithm, NAME or NAME==VERSION, not \(reference.serialized())")
+            }
+            result[instrument.name] = text
+        }
+        return result
+    }
     private static let instrumentFields: Set<String> = ["name", "shortname", "fullname", "targetname", "aliases", "package"]
 
     private static func mission(from entry: JSONValue) throws(MissionConfigurationError) -> MissionProfile {

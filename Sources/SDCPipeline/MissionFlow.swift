@@ -1,27 +1,79 @@
 import Foundation
 import Logging
 import NIOCore
+import NIOPosix
 import SDCCatalog
 import SDCCore
 import SDCIngest
+import SDCJobs
 import SDCStorage
 import ServiceLifecycle
 
-/// How the instrument packages of SWxSOC-style missions are run: `<package>.calibration.process_file(path)` in a
-/// Python interpreter that has the packages installed (a venv, as an external algorithm's environment), or finds them
-/// on `pythonPath`.
+/// How the instrument packages of SWxSOC-style missions are run: `<package>.calibration.process_file(path)` in the
+/// environment of the installed algorithm the mission configuration names for the instrument (``algorithms``), else
+/// in the Python interpreter `python` (which has the packages installed, or finds them on `pythonPath`).
 public struct MissionProcessing: Sendable {
-    /// The Python interpreter.
-    public var python: String
-    /// Folders put first on `PYTHONPATH` (instrument packages not installed in the interpreter's environment).
+    /// The Python interpreter for instruments without an installed algorithm; nil: their files stay pending.
+    public var python: String?
+    /// Folders put first on `PYTHONPATH` for `python` (instrument packages not installed in its environment).
     public var pythonPath: [String]
     /// Longest one `process_file` call may run before it is stopped and the file marked failed.
     public var timeout: Duration
+    /// The installed algorithms that run instruments' packages, each in its own environment.
+    public var algorithms: MissionAlgorithms?
 
-    public init(python: String = "python3", pythonPath: [String] = [], timeout: Duration = .seconds(900)) {
+    public init(python: String? = "python3", pythonPath: [String] = [], timeout: Duration = .seconds(900), algorithms: MissionAlgorithms? = nil) {
         self.python = python
         self.pythonPath = pythonPath
         self.timeout = timeout
+        self.algorithms = algorithms
+    }
+}
+
+/// Instrument packages hosted as installed algorithms (`sdc algorithms install NAME SPEC`): per mission and instrument,
+/// the algorithm whose content-addressed environment runs `process_file`, as a pipeline entry's `algorithm:` does.
+public struct MissionAlgorithms: Sendable {
+    /// Mission name -> instrument name -> algorithm (`NAME`: the newest installed version; `NAME==VERSION`: that one).
+    public let references: [String: [String: AlgorithmReference]]
+    let environments: AlgorithmEnvironments
+    let store: any AlgorithmStore
+
+    /// Reads the references of a missions configuration's `algorithms` fields; an error names the mission and instrument.
+    public init(configuration: [String: [String: String]], environments: AlgorithmEnvironments, store: any AlgorithmStore) throws(MissionConfigurationError) {
+        var references: [String: [String: AlgorithmReference]] = [:]
+        for (mission, instruments) in configuration {
+            for (instrument, text) in instruments {
+                do {
+                    references[mission, default: [:]][instrument] = try AlgorithmReference(parsing: text)
+                } catch {
+                    throw MissionConfigurationError(mission: mission, field: "algorithms", message: "instrument '\(instrument)': \(error)")
+                }
+            }
+        }
+        self.references = references
+        self.environments = environments
+        self.store = store
+    }
+
+    /// The algorithm that runs `instrument`'s package, if the configuration names one.
+    public func reference(mission: String, instrument: String) -> AlgorithmReference? { references[mission]?[instrument] }
+
+    /// The registered algorithm `reference` names and its environment on this machine (built from the registered
+    /// spec the first time). Throws naming what to install when it is not registered.
+    func environment(_ reference: AlgorithmReference, logger: Logger) async throws -> (InstalledAlgorithm, URL) {
+        let installed: InstalledAlgorithm?
+        if let version = reference.version {
+            installed = try await store.algorithm(name: reference.name, version: version)
+        } else {
+            installed = try await store.newest(name: reference.name)
+        }
+        guard let installed else {
+            throw AlgorithmEnvironmentError("the algorithm \(reference) is not installed: sdc algorithms install \(reference.name) SPEC")
+        }
+        let folder = try await environments.prepare(installed) { line in
+            logger.debug("\(line)", metadata: ["algorithm": "\(installed.reference)"])
+        }
+        return (installed, folder)
     }
 }
 
@@ -49,7 +101,13 @@ public struct MissionFlowEvent: Sendable {
 /// (with the processing time) or `failed` (with the reason).
 ///
 /// Unlike swxsoc's sorter, the move verifies the copy's SHA-256 before it deletes the incoming object, and a file
-/// whose name is already stored is kept aside, never overwritten or dropped.
+/// whose name is already stored with other bytes is kept aside, never overwritten or dropped (with the same bytes it
+/// is already there: ``IngestError/alreadyExists(key:)``).
+///
+/// Each arrival first writes a note `<mission>/arrivals/<name>` naming its process (``ProcessIdentity``) and time, and
+/// removes it once the file is sorted. At start-up, ``run()`` sorts what a stopped process left in the incoming area:
+/// files whose note names a process of this host that has ended, is older than ``reservationLifetime``, or is missing;
+/// another live process's arrival in flight is left alone (the rule of IMAP's upload reservations).
 public final class MissionFlow: Service, Sendable {
     public let missions: MissionSet
     public let catalog: any MissionCatalog
@@ -60,12 +118,18 @@ public final class MissionFlow: Service, Sendable {
     let maximumSize: Int64
     let logger: Logger
     let onEvent: @Sendable (MissionFlowEvent) -> Void
+    /// Seconds after which another process's arrival still in the incoming area counts as abandoned (as an IMAP upload
+    /// reservation's lifetime).
+    public var reservationLifetime: Int64 { lifetime }
+    private let lifetime: Int64
     private let queue: AsyncStream<String>
     private let enqueue: AsyncStream<String>.Continuation
 
     public init(missions: MissionSet, catalog: any MissionCatalog, store: any ObjectStore, processing: MissionProcessing?,
                 scratch: URL, maximumSize: Int64, logger: Logger = Logger(label: "sdc.missions"),
+                reservationLifetime: Int64 = 6 * 3600,
                 onEvent: @escaping @Sendable (MissionFlowEvent) -> Void = { _ in }) {
+        self.lifetime = reservationLifetime
         self.missions = missions
         self.catalog = catalog
         self.store = store
@@ -78,19 +142,51 @@ public final class MissionFlow: Service, Sendable {
     }
 
     /// Stores an arriving file in `mission`'s incoming area, then sorts it. Throws ``IngestError/alreadyExists(key:)``
-    /// while another arrival of the same name is still in the incoming area.
+    /// while another arrival of the same name is still in the incoming area, or when the same bytes are already stored.
     public func receive<Body: AsyncSequence & Sendable>(mission: MissionProfile, name: String, body: Body, expectedLength: Int64?)
         async throws -> MissionArrival where Body.Element == ByteBuffer {
         let incoming = try ObjectKey("\(mission.name)/incoming/\(name)")
+        let note = try ObjectKey("\(mission.name)/arrivals/\(name)")
+        guard try await writeNote(note) else { throw IngestError.alreadyExists(key: incoming.path) }
         do {
             _ = try await store.put(incoming, body: body, expectedLength: expectedLength, maximumSize: maximumSize)
-        } catch .alreadyExists {
-            throw IngestError.alreadyExists(key: incoming.path)
+        } catch {
+            try? await store.delete(note)
+            if case .alreadyExists = error { throw IngestError.alreadyExists(key: incoming.path) }
+            throw error
         }
-        return try await sort(incoming, mission: mission)
+        // A failed sort leaves the file and its note: this process's next start, or another's after the lifetime, sorts it.
+        let arrival: MissionArrival
+        do {
+            arrival = try await sort(incoming, mission: mission)
+        } catch let error as IngestError {
+            // The same bytes are already stored: the incoming copy is gone.
+            try await store.delete(note)
+            throw error
+        }
+        try await store.delete(note)
+        return arrival
     }
 
-    /// Sorts an object of the incoming area by its name (the sorting lambda).
+    /// Writes the arrival note `<host>/<pid> <seconds since 1970>`; false when one exists (an arrival in flight).
+    private func writeNote(_ note: ObjectKey) async throws -> Bool {
+        let text = Array("\(ProcessIdentity.current) \(UTCTime.now.secondsSince1970)\n".utf8)
+        do {
+            _ = try await store.put(note, body: ObjectBody(length: Int64(text.count)) {
+                var sent = false
+                return AnyChunkIterator {
+                    defer { sent = true }
+                    return sent ? nil : ByteBuffer(bytes: text)
+                }
+            }, expectedLength: Int64(text.count), maximumSize: maximumSize)
+            return true
+        } catch .alreadyExists {
+            return false
+        }
+    }
+
+    /// Sorts an object of the incoming area by its name (the sorting lambda): copied to its instrument's area, cataloged,
+    /// then deleted from the incoming area, so that a stop at any point leaves it to be sorted again at the next start.
     public func sort(_ incoming: ObjectKey, mission: MissionProfile) async throws -> MissionArrival {
         let name = incoming.basename
         let file: SWxSOCFileName
@@ -102,12 +198,18 @@ public final class MissionFlow: Service, Sendable {
         } catch let error as NamingError {
             return try await reject(incoming, mission: mission, reason: error.message)
         }
-        if try await catalog.record(forKey: file.key) != nil {
+        if let existing = try await catalog.record(forKey: file.key) {
+            let arrived = try await store.measure(incoming)
+            guard arrived.sha256 != existing.sha256 else {
+                try await store.delete(incoming)
+                throw IngestError.alreadyExists(key: file.key)
+            }
             return try await reject(incoming, mission: mission, reason: "a file named \(name) is already stored under \(file.key)")
         }
-        let stored = try await move(incoming, to: ObjectKey(file.key))
+        let stored = try await copy(incoming, to: ObjectKey(file.key))
         let record = MissionFileRecord(file: file, size: stored.size, sha256: stored.sha256, ingestionDate: .now)
         try await catalog.commit(record)
+        try await store.delete(incoming)
         logger.info("sorted", metadata: ["key": "\(file.key)", "mission": "\(mission.name)", "instrument": "\(file.instrument.name)"])
         onEvent(MissionFlowEvent(mission: mission.name, instrument: file.instrument.name, level: file.level, outcome: "received"))
         enqueue.yield(file.key)
@@ -119,33 +221,114 @@ public final class MissionFlow: Service, Sendable {
         let now = UTCTime.now
         let stamp = now.iso8601.filter { $0.isNumber || $0 == "T" }
         let key = try ObjectKey("rejected/\(mission.name)/\(stamp)-\(incoming.basename)")
-        let stored = try await move(incoming, to: key)
+        let stored = try await copy(incoming, to: key)
         let rejected = RejectedFile(key: key.path, name: incoming.basename, mission: mission.name, reason: reason, receivedAt: now,
                                     size: stored.size, sha256: stored.sha256)
         try await catalog.reject(rejected)
+        try await store.delete(incoming)
         logger.notice("rejected", metadata: ["key": "\(key.path)", "reason": "\(reason)"])
         onEvent(MissionFlowEvent(mission: mission.name, instrument: "unknown", level: "unknown", outcome: "rejected"))
         return .rejected(rejected)
     }
 
-    /// Copies an object, checks the copy's checksum against the original's, then deletes the original.
-    private func move(_ source: ObjectKey, to destination: ObjectKey) async throws -> StoredObject {
+    /// Copies an object and checks the copy's checksum against the original's. A destination already holding the same
+    /// bytes (copied before a stop) is kept.
+    private func copy(_ source: ObjectKey, to destination: ObjectKey) async throws -> StoredObject {
         let original = try await store.measure(source)
-        let copy = try await store.put(destination, body: try await store.read(source, range: nil), expectedLength: original.size,
+        let copy: StoredObject
+        do {
+            copy = try await store.put(destination, body: try await store.read(source, range: nil), expectedLength: original.size,
                                        maximumSize: maximumSize)
+        } catch .alreadyExists {
+            copy = try await store.measure(destination)
+        }
         guard copy.sha256 == original.sha256 else {
             throw StorageError.io("the copy of \(source.path) at \(destination.path) has SHA-256 \(copy.sha256), the original \(original.sha256)")
         }
-        try await store.delete(source)
         return copy
     }
 
-    /// Processes queued files one at a time until shutdown; at start, files left `pending` by an earlier run are queued.
+    /// Sorts the files a stopped process left in `mission`'s incoming area (see the type's description). Returns the
+    /// names it sorted or found already stored.
+    @discardableResult
+    public func recoverIncoming(mission: MissionProfile) async throws -> [String] {
+        var recovered: [String] = []
+        let now = UTCTime.now.secondsSince1970
+        for name in try await incomingNames(mission: mission.name) {
+            let incoming = try ObjectKey("\(mission.name)/incoming/\(name)")
+            let note = try ObjectKey("\(mission.name)/arrivals/\(name)")
+            if let (owner, since) = try await readNote(note) {
+                guard owner?.hasEndedOnThisHost == true || now - since >= lifetime else { continue }
+                // Take the arrival over: a second recovering process then finds the note written and leaves it.
+                try await store.delete(note)
+            }
+            guard try await writeNote(note) else { continue }
+            do {
+                switch try await sort(incoming, mission: mission) {
+                case .sorted(let record): logger.notice("sorted a file left in the incoming area", metadata: ["key": "\(record.key)"])
+                case .rejected(let file): logger.notice("kept aside a file left in the incoming area", metadata: ["key": "\(file.key)"])
+                }
+                recovered.append(name)
+            } catch IngestError.alreadyExists(let key) {
+                logger.notice("a file left in the incoming area is already stored with the same bytes", metadata: ["key": "\(key)"])
+                recovered.append(name)
+            } catch StorageError.notFound {
+                // Sorted meanwhile by the process that received it.
+            }
+            try await store.delete(note)
+        }
+        return recovered
+    }
+
+    /// The note's process (nil when it names none) and time; nil when there is no note.
+    private func readNote(_ note: ObjectKey) async throws -> (ProcessIdentity?, Int64)? {
+        guard try await store.size(of: note) != nil else { return nil }
+        var text = ""
+        for try await chunk in try await store.read(note, range: nil) { text += String(buffer: chunk) }
+        let parts = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
+        return (parts.first.flatMap { ProcessIdentity(String($0)) }, parts.dropFirst().first.flatMap { Int64($0) } ?? 0)
+    }
+
+    /// The names in `<mission>/incoming/`: listed from an S3 bucket, or from the filesystem store's folder.
+    private func incomingNames(mission: String) async throws -> [String] {
+        let prefix = "\(mission)/incoming/"
+        if let bucket = store as? any BucketListing {
+            var names: [String] = []
+            var token: String?
+            repeat {
+                let page = try await bucket.listObjects(under: prefix, continuationToken: token, pageSize: 1000)
+                names += page.objects.map { String($0.name.dropFirst(prefix.count)) }.filter { !$0.isEmpty && !$0.contains("/") }
+                token = page.continuationToken
+            } while token != nil
+            return names
+        }
+        guard let files = store as? FileSystemObjectStore else {
+            logger.warning("the object store cannot list the incoming area: files left there by a stop are not sorted", metadata: ["mission": "\(mission)"])
+            return []
+        }
+        let folder = files.root + "/" + prefix
+        return try await NIOThreadPool.singleton.runIfActive {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else { return [] }
+            return try FileManager.default.contentsOfDirectory(atPath: folder).filter { !$0.hasPrefix(".") }.sorted()
+        }
+    }
+
+    /// Processes queued files one at a time until shutdown; at start, files left `pending` by an earlier run are queued,
+    /// then the files left in the incoming areas are sorted (and queued).
     public func run() async throws {
-        for mission in missions.missions where mission.grammar == .swxsoc {
+        let hosted = missions.missions.filter { $0.grammar == .swxsoc }
+        for mission in hosted {
             for (record, status) in try await catalog.files(matching: MissionFileQuery(mission: mission.name))
             where status.state == .pending && status.message == "received" {
                 enqueue.yield(record.key)
+            }
+        }
+        for mission in hosted {
+            do {
+                try await recoverIncoming(mission: mission)
+            } catch {
+                logger.error("sorting the files left in the incoming area failed", metadata: ["mission": "\(mission.name)", "error": "\(error)"])
             }
         }
         await withGracefulShutdownHandler {
@@ -162,22 +345,32 @@ public final class MissionFlow: Service, Sendable {
         do {
             guard let record = try await catalog.record(forKey: key), let mission = missions.mission(named: record.file.mission) else { return }
             let file = record.file
-            guard let processing else {
-                try await catalog.setStatus(key: key, .pending, message: "no processing configured for \(mission.name)", processingSeconds: nil)
+            let reference = processing?.algorithms?.reference(mission: mission.name, instrument: file.instrument.name)
+            guard let processing, reference != nil || processing.python != nil else {
+                try await catalog.setStatus(key: key, .pending, message: "no processing configured for \(mission.name) \(file.instrument.name)", processingSeconds: nil)
                 return
             }
             if mission.level(after: file.level) == nil {
                 try await catalog.setStatus(key: key, .success, message: "final level", processingSeconds: nil)
                 return
             }
-            let package = file.instrument.packageName(mission: mission.name)
+            // The interpreter: the installed algorithm's environment (recorded with the outputs), else `python`.
+            var call = PackageCall(python: processing.python ?? "python3", pythonPath: processing.pythonPath, timeout: processing.timeout,
+                                   package: file.instrument.packageName(mission: mission.name))
+            var algorithm: InstalledAlgorithm?
+            if let reference, let algorithms = processing.algorithms {
+                let (installed, folder) = try await algorithms.environment(reference, logger: logger)
+                call.useEnvironment(folder)
+                algorithm = installed
+            }
+            let package = call.package
             let folder = scratch.appendingPathComponent(UUID().uuidString)
             try FileManager.default.createDirectory(at: folder.appendingPathComponent("work"), withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: folder) }
             let input = folder.appendingPathComponent(file.name)
             _ = try await store.download(ObjectKey(key), to: input.path)
             let started = ContinuousClock.now
-            let result = try await PackageCall(processing: processing, package: package).run(input: input, in: folder)
+            let result = try await call.run(input: input, in: folder)
             let seconds = (ContinuousClock.now - started).seconds
             guard result.exitCode == 0, !result.outputs.isEmpty else {
                 let reason = result.exitCode == 0 ? "Could Not Process \(file.name) Further: \(package).calibration.process_file returned no file"
@@ -191,7 +384,8 @@ public final class MissionFlow: Service, Sendable {
             for output in result.outputs {
                 produced.append(try await storeOutput(output, from: record, mission: mission))
             }
-            try await catalog.setStatus(key: key, .success, message: "produced \(produced.joined(separator: ", "))", processingSeconds: seconds)
+            let by = algorithm.map { " by \($0.reference) (\($0.digest))" } ?? ""
+            try await catalog.setStatus(key: key, .success, message: "produced \(produced.joined(separator: ", "))\(by)", processingSeconds: seconds)
             onEvent(MissionFlowEvent(mission: mission.name, instrument: file.instrument.name, level: file.level, outcome: "processed"))
         } catch {
             logger.error("processing \(key) failed: \(error)")
@@ -215,8 +409,21 @@ public final class MissionFlow: Service, Sendable {
 
 /// One `<package>.calibration.process_file(path)` call in a child Python process, in a fresh working folder.
 struct PackageCall {
-    let processing: MissionProcessing
+    var python: String
+    var pythonPath: [String]
+    let timeout: Duration
     let package: String
+    /// Variables set for the call (an algorithm environment's `PATH` and `VIRTUAL_ENV`).
+    var variables: [String: String] = [:]
+
+    /// Runs in an installed algorithm's environment: its interpreter, its `bin/` first on `PATH`, no extra package folders.
+    mutating func useEnvironment(_ folder: URL) {
+        let bin = folder.appendingPathComponent("bin")
+        python = bin.appendingPathComponent("python").path
+        pythonPath = []
+        variables["PATH"] = bin.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        variables["VIRTUAL_ENV"] = folder.path
+    }
 
     struct Result {
         var exitCode: Int32
@@ -236,12 +443,12 @@ struct PackageCall {
 
     func run(input: URL, in folder: URL) async throws -> Result {
         let logURL = folder.appendingPathComponent("output.log")
-        var environment = ProcessInfo.processInfo.environment
+        var environment = ProcessInfo.processInfo.environment.merging(variables) { $1 }
         let inherited = environment["PYTHONPATH"].map { [$0] } ?? []
-        if !(processing.pythonPath + inherited).isEmpty { environment["PYTHONPATH"] = (processing.pythonPath + inherited).joined(separator: ":") }
+        if !(pythonPath + inherited).isEmpty { environment["PYTHONPATH"] = (pythonPath + inherited).joined(separator: ":") }
         let (exitCode, timedOut) = try await LoggedProcess(
-            arguments: [processing.python, "-c", Self.program, package, input.path], environment: environment,
-            workingDirectory: folder.appendingPathComponent("work"), log: logURL, timeout: processing.timeout
+            arguments: [python, "-c", Self.program, package, input.path], environment: environment,
+            workingDirectory: folder.appendingPathComponent("work"), log: logURL, timeout: timeout
         ).run()
         let text = (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
         var outputs: [URL] = []

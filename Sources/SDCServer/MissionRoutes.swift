@@ -25,7 +25,8 @@ public protocol MissionIntake: Sendable {
 /// | `GET /missions/<m>/rejected` | the files kept aside (write key) |
 ///
 /// IMAP's own routes stay as they are. When other missions are hosted, a middleware in front of them answers 400 for
-/// another mission's file name (naming the mission and its route) and 403 for a key limited to other missions.
+/// another mission's file name (naming the mission and its route) and 403 for a key limited to other missions; when
+/// IMAP is not among the hosted missions, it answers 404 `MissionNotHosted` for every IMAP route.
 public struct MissionRoutes: ServerExtension {
     public let missions: MissionSet
     public let catalog: any MissionCatalog
@@ -211,7 +212,8 @@ func wrongMissionMessage(_ name: String, owner: MissionProfile) -> String {
 }
 
 /// In front of IMAP's routes when other missions are hosted: another mission's file name gets 400 naming the mission
-/// and its route (instead of the IMAP grammar's complaint), and a key limited to other missions gets 403.
+/// and its route (instead of the IMAP grammar's complaint), and a key limited to other missions gets 403. When IMAP is
+/// not hosted (`--missions hermes`), every IMAP route answers 404 naming the hosted missions' routes.
 struct IMAPRouteGuard: RouterMiddleware {
     typealias Context = SDCRequestContext
     let missions: MissionSet
@@ -228,6 +230,11 @@ struct IMAPRouteGuard: RouterMiddleware {
             segments.removeFirst()
         }
         guard let route = segments.first.map(String.init), Self.imapRoutes.contains(route) else { return try await next(request, context) }
+        guard missions.hostsIMAP else {
+            let hosted = missions.missions.map { "/missions/\($0.name)/" }.joined(separator: ", ")
+            throw APIError(.notFound, "MissionNotHosted",
+                           "IMAP is not hosted here, so /\(route) is not served: this data center hosts \(missions.names.joined(separator: ", ")) (routes \(hosted)).")
+        }
         if route == "upload" || route == "download", segments.count > 1, let name = segments.last.map(String.init)?.percentDecoded(),
            let owner = missions.owner(of: name) ?? missions.unhostedOwner(of: name), owner.grammar != .imap {
             throw APIError.badRequest(wrongMissionMessage(name, owner: owner), code: "WrongMission")

@@ -98,14 +98,15 @@ public struct WatchCounts: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// The FSWatcher (swxsoc.md §2) as a ServiceLifecycle service: watches a folder tree, waits until each file is
-/// complete, validates its name, uploads it through ``DataAccessClient`` with retries and back-off, and records every
-/// decision in a ``WatchState`` so that a restart neither uploads a file twice nor misses one.
+/// complete, validates its name, uploads it through a ``WatchUploader`` (IMAP's routes, or the hosted missions') with
+/// retries and back-off, and records every decision in a ``WatchState`` so that a restart neither uploads a file twice
+/// nor misses one.
 ///
 /// On graceful shutdown (SIGTERM) it stops watching, lets uploads in flight finish and returns; files not yet
 /// decided are found again by the scan at the next start.
 public actor FileWatcher: Service {
     public let configuration: WatchConfiguration
-    private let client: DataAccessClient
+    private let uploader: any WatchUploader
     private let state: WatchState
     private let logger: Logger
     private let threadPool: NIOThreadPool
@@ -126,10 +127,17 @@ public actor FileWatcher: Service {
     private var skippedPreexisting = 0
     public private(set) var counts = WatchCounts()
 
+    /// A watcher uploading to IMAP's routes.
     public init(configuration: WatchConfiguration, client: DataAccessClient, state: WatchState, logger: Logger,
                 threadPool: NIOThreadPool = .singleton) {
+        self.init(configuration: configuration, uploader: IMAPWatchUploader(client: client), state: state, logger: logger, threadPool: threadPool)
+    }
+
+    /// A watcher uploading through `uploader` (for example to the hosted missions' routes).
+    public init(configuration: WatchConfiguration, uploader: any WatchUploader, state: WatchState, logger: Logger,
+                threadPool: NIOThreadPool = .singleton) {
         self.configuration = configuration
-        self.client = client
+        self.uploader = uploader
         self.state = state
         self.logger = logger
         self.threadPool = threadPool
@@ -348,7 +356,7 @@ public actor FileWatcher: Service {
         let path = configuration.directory + "/" + relative
         let name = String(relative.split(separator: "/").last ?? Substring(relative))
 
-        if let reason = Self.nameProblem(name) {
+        if let reason = uploader.nameProblem(name) {
             await reject(relative, reason: reason)
             return
         }
@@ -376,7 +384,7 @@ public actor FileWatcher: Service {
         while attempt < configuration.attempts {
             attempt += 1
             do {
-                try await client.upload(path)
+                try await uploader.upload(path)
                 logger.info("uploaded", metadata: ["file": "\(relative)", "bytes": "\(stamp.size)", "sha256": "\(sha256)"])
                 await finish(WatchRecord(path: relative, size: stamp.size, modified: stamp.modified, sha256: sha256,
                                          outcome: .uploaded, attempts: attempt, detail: nil), countAs: .uploaded)
@@ -384,7 +392,7 @@ public actor FileWatcher: Service {
             } catch .http(409, _, _) {
                 let stored: String?
                 do {
-                    stored = try await client.storedChecksum(of: name)
+                    stored = try await uploader.storedChecksum(of: name)
                 } catch {
                     lastError = "409 FileAlreadyExists, then the stored checksum could not be read: \(error.message)"
                     if await backOff(after: attempt, file: relative, error: lastError) { continue } else { return }

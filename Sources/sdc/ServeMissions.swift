@@ -6,6 +6,7 @@ import SDCAssembly
 import SDCCatalog
 import SDCCore
 import SDCIngest
+import SDCJobs
 import SDCPipeline
 import SDCPortal
 import SDCServer
@@ -17,10 +18,10 @@ struct MissionServeOptions: ParsableArguments {
     @Option(help: "Comma-separated missions to host: imap (the default), hermes, padre, or missions of --missions-config.")
     var missions: String?
 
-    @Option(help: "A missions configuration file (JSON: {\"missions\": [\"imap\", \"hermes\", {...}]}); its missions are hosted unless --missions chooses.")
+    @Option(help: "A missions configuration file (JSON: {\"missions\": [\"imap\", \"hermes\", {...}]}); its missions are hosted unless --missions chooses; {\"name\": \"hermes\", \"algorithms\": {\"eea\": \"hermes-eea==0.1.0\"}} runs an instrument's package in an installed algorithm's environment.")
     var missionsConfig: String?
 
-    @Option(help: "The Python interpreter that runs the instrument packages of SWxSOC missions (<package>.calibration.process_file); none: files stay pending.")
+    @Option(help: "The Python interpreter that runs the instrument packages of SWxSOC missions (<package>.calibration.process_file) that no installed algorithm runs; none: their files stay pending.")
     var missionPython: String?
 
     @Option(help: "A folder put on PYTHONPATH for the instrument packages (repeatable).")
@@ -32,6 +33,17 @@ struct MissionServeOptions: ParsableArguments {
             return try MissionSet.resolve(names: missions.map { $0.split(separator: ",").map(String.init) },
                                           configuration: try loadMissionConfiguration(missionsConfig))
         } catch let error as MissionConfigurationError {
+            throw ValidationError(error.description)
+        }
+    }
+
+    /// The installed algorithms the configuration file names for the instruments of the hosted `missions`; nil when none.
+    func missionAlgorithms(for missions: MissionSet, environments: AlgorithmEnvironments, store: any AlgorithmStore) throws -> MissionAlgorithms? {
+        let configured = try loadMissionConfiguration(missionsConfig)?.algorithms.filter { missions.mission(named: $0.key) != nil } ?? [:]
+        guard !configured.isEmpty else { return nil }
+        do {
+            return try MissionAlgorithms(configuration: configured, environments: environments, store: store)
+        } catch {
             throw ValidationError(error.description)
         }
     }
@@ -58,9 +70,11 @@ extension ServeCommand {
         let catalog = try await dataCenter.missionCatalog(missions: missions)
         // Packages run in a scratch folder of their own: relative paths are made absolute here, against the current folder.
         func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
-        let processing = missionOptions.missionPython.map { python in
-            MissionProcessing(python: python.contains("/") ? absolute(python) : python, pythonPath: missionOptions.missionPythonpath.map(absolute))
-        }
+        let python = missionOptions.missionPython.map { $0.contains("/") ? absolute($0) : $0 }
+        let algorithms = try missionOptions.missionAlgorithms(
+            for: missions, environments: pipelineOptions.algorithmEnvironments(.inDataCenter(root: dataCenter.root)), store: dataCenter.algorithms)
+        let processing = python == nil && algorithms == nil ? nil
+            : MissionProcessing(python: python, pythonPath: missionOptions.missionPythonpath.map(absolute), algorithms: algorithms)
         let flow = MissionFlow(missions: missions, catalog: catalog, store: dataCenter.store, processing: processing,
                                scratch: dataCenter.root.appendingPathComponent("missions-work"), maximumSize: maxUploadSize,
                                logger: Logger(label: "sdc.missions")) { event in
@@ -77,7 +91,8 @@ extension ServeCommand {
             return try await store.read(objectKey, range: nil)
         }
         logger.info("missions", metadata: ["hosted": "\(missions.names.joined(separator: ","))",
-                                           "processing": "\(processing.map(\.python) ?? "off")"])
+                                           "processing": "\(processing?.python ?? "off")",
+                                           "algorithms": "\(algorithms?.references.mapValues { $0.mapValues(\.description) } ?? [:])"])
         return ([routes], [.init(service: flow)])
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import SDCClient
+import SDCCore
 import SDCSync
 import ServiceLifecycle
 
@@ -64,6 +65,22 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
+    @Option(help: "The missions whose files to upload, comma-separated (imap, hermes, padre, or missions of --missions-config): each file goes to the mission its name is written for (a SWxSOC mission's to /missions/<m>/upload/); names of other missions are rejected. Default: imap.")
+    var mission: String?
+
+    @Option(help: "A missions configuration file defining the missions --mission names (as for sdc serve).")
+    var missionsConfig: String?
+
+    /// The watched missions (IMAP alone without --mission).
+    func watchedMissions() throws -> MissionSet {
+        do {
+            return try MissionSet.resolve(names: mission.map { $0.split(separator: ",").map(String.init) } ?? ["imap"],
+                                          configuration: try loadMissionConfiguration(missionsConfig))
+        } catch let error as MissionConfigurationError {
+            throw ValidationError(error.description)
+        }
+    }
+
     func validate() throws {
         guard AfterUpload(argument: afterUpload) != nil else {
             throw ValidationError("--after-upload must be keep, delete or move:DIR, not '\(afterUpload)'")
@@ -79,6 +96,7 @@ struct WatchCommand: AsyncParsableCommand {
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ValidationError("The folder to watch, \(directory), does not exist")
         }
+        _ = try watchedMissions()
     }
 
     func run() async throws {
@@ -109,11 +127,27 @@ struct WatchCommand: AsyncParsableCommand {
             StandardError.write("sdc watch: \(error)\n")
             throw ExitCode.failure
         }
-        try await DataAccessClient.withClient(configuration: client, logger: Logger(label: "sdc.watch.client")) { client in
-            let watcher = FileWatcher(configuration: settings, client: client, state: watchState, logger: logger)
-            let group = ServiceGroup(configuration: .init(
-                services: [.init(service: watcher)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-            try await group.run()
+        let missions = try watchedMissions()
+        let clientLogger = Logger(label: "sdc.watch.client")
+        try await DataAccessClient.withClient(configuration: client, logger: clientLogger) { imap in
+            try await Self.withMissionClients(configuration: client, missions: missions.missions.filter { $0.grammar == .swxsoc }[...],
+                                              logger: clientLogger) { clients in
+                let uploader: any WatchUploader = missions == .imapOnly ? IMAPWatchUploader(client: imap)
+                    : MissionWatchUploader(missions: missions, imap: imap, clients: clients)
+                let watcher = FileWatcher(configuration: settings, uploader: uploader, state: watchState, logger: logger)
+                let group = ServiceGroup(configuration: .init(
+                    services: [.init(service: watcher)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                try await group.run()
+            }
+        }
+    }
+
+    /// Runs `body` with a client of each of `missions` (each living exactly as long as the call).
+    private static func withMissionClients(configuration: SDCClientConfiguration, missions: ArraySlice<MissionProfile>, logger: Logger,
+                                           opened: [MissionClient] = [], _ body: ([MissionClient]) async throws -> Void) async throws {
+        guard let first = missions.first else { return try await body(opened) }
+        try await MissionClient.withClient(configuration: configuration, mission: first, logger: logger) { client in
+            try await withMissionClients(configuration: configuration, missions: missions.dropFirst(), logger: logger, opened: opened + [client], body)
         }
     }
 }
