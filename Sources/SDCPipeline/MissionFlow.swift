@@ -147,7 +147,7 @@ public final class MissionFlow: Service, Sendable {
         async throws -> MissionArrival where Body.Element == ByteBuffer {
         let incoming = try ObjectKey("\(mission.name)/incoming/\(name)")
         let note = try ObjectKey("\(mission.name)/arrivals/\(name)")
-        guard try await writeNote(note) else { throw IngestError.alreadyExists(key: incoming.path) }
+        guard try await claimArrival(note) else { throw IngestError.alreadyExists(key: incoming.path) }
         do {
             _ = try await store.put(incoming, body: body, expectedLength: expectedLength, maximumSize: maximumSize)
         } catch {
@@ -166,6 +166,17 @@ public final class MissionFlow: Service, Sendable {
         }
         try await store.delete(note)
         return arrival
+    }
+
+    /// Writes the arrival note, taking over one left by an abandoned arrival; false while another arrival is in flight.
+    private func claimArrival(_ note: ObjectKey) async throws -> Bool {
+        if try await writeNote(note) { return true }
+        guard let (owner, since) = try await readNote(note), owner?.hasEndedOnThisHost == true || UTCTime.now.secondsSince1970 - since >= lifetime else {
+            return false
+        }
+        // A second process taking it over at the same time then finds the note written and gives up.
+        try await store.delete(note)
+        return try await writeNote(note)
     }
 
     /// Writes the arrival note `<host>/<pid> <seconds since 1970>`; false when one exists (an arrival in flight).
@@ -253,16 +264,10 @@ public final class MissionFlow: Service, Sendable {
     @discardableResult
     public func recoverIncoming(mission: MissionProfile) async throws -> [String] {
         var recovered: [String] = []
-        let now = UTCTime.now.secondsSince1970
         for name in try await incomingNames(mission: mission.name) {
             let incoming = try ObjectKey("\(mission.name)/incoming/\(name)")
             let note = try ObjectKey("\(mission.name)/arrivals/\(name)")
-            if let (owner, since) = try await readNote(note) {
-                guard owner?.hasEndedOnThisHost == true || now - since >= lifetime else { continue }
-                // Take the arrival over: a second recovering process then finds the note written and leaves it.
-                try await store.delete(note)
-            }
-            guard try await writeNote(note) else { continue }
+            guard try await claimArrival(note) else { continue }
             do {
                 switch try await sort(incoming, mission: mission) {
                 case .sorted(let record): logger.notice("sorted a file left in the incoming area", metadata: ["key": "\(record.key)"])

@@ -126,6 +126,17 @@ struct MissionIntakeTests {
         #expect(try await gone("hermes/incoming/\(name)"))
     }
 
+    @Test func anArrivalCutShortByAStopDoesNotBlockTheName() async throws {
+        let name = "hermes_EEA_l0_2024042-000000_v0.bin"
+        // The note of an upload whose process was killed before the body was stored.
+        try await put("hermes/arrivals/\(name)", "\(try endedProcess()) \(UTCTime.now.secondsSince1970)\n")
+        guard case .sorted(let record) = try await flow().receive(mission: .hermes, name: name, body: body("x"), expectedLength: 1) else {
+            Issue.record("not sorted"); return
+        }
+        #expect(record.key == "hermes/eea/l0/2024/02/11/\(name)")
+        #expect(try await gone("hermes/arrivals/\(name)", "hermes/incoming/\(name)"))
+    }
+
     /// A package `hermes_eea` (project `sdc-hermes-eea-test`) whose L1 records the interpreter prefix it ran in.
     static func writePackage() throws -> URL {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sdc-hermes-pkg-\(UUID().uuidString)")
