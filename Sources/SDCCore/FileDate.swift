@@ -35,7 +35,13 @@ public struct FileDate: Sendable, Hashable, Comparable, Codable, CustomStringCon
         guard bytes.count == 8, bytes[4] == UInt8(ascii: "_"),
               let year = ASCII.integer(bytes[0..<4]), let dayOfYear = ASCII.integer(bytes[5..<8]),
               (1...366).contains(dayOfYear), year >= 1 else { return nil }
-        self.init(ordinal: FileDate(year: year, month: 1, day: 1)!.ordinal + dayOfYear - 1)
+        self.init(ordinal: FileDate.ordinalOfJanuaryFirst(year) + dayOfYear - 1)
+    }
+
+    /// The `dayOfYear`-th day (1-based) of `year`, or nil when that year has no such day.
+    public init?(year: Int, dayOfYear: Int) {
+        guard (1...9999).contains(year), (1...(FileDate.isLeapYear(year) ? 366 : 365)).contains(dayOfYear) else { return nil }
+        self.init(ordinal: FileDate.ordinalOfJanuaryFirst(year) + dayOfYear - 1)
     }
 
     /// Parses a query-parameter date leniently, as Python's `datetime.strptime(text, "%Y%m%d")` does:
@@ -75,11 +81,15 @@ public struct FileDate: Sendable, Hashable, Comparable, Codable, CustomStringCon
     }
 
     /// Days since 0001-01-01, which is day 1 (Python's `date.toordinal`).
-    public var ordinal: Int {
+    public var ordinal: Int { FileDate.ordinalOfJanuaryFirst(year) + dayOfYear - 1 }
+
+    /// The day's number in its year, 1 for 1 January.
+    public var dayOfYear: Int { (1..<month).reduce(day) { $0 + FileDate.daysInMonth($1, year: year) } }
+
+    /// The ordinal of 1 January of `year`.
+    private static func ordinalOfJanuaryFirst(_ year: Int) -> Int {
         let y = year - 1
-        var days = y * 365 + y / 4 - y / 100 + y / 400
-        for m in 1..<month { days += FileDate.daysInMonth(m, year: year) }
-        return days + day
+        return y * 365 + y / 4 - y / 100 + y / 400 + 1
     }
 
     /// The following calendar day.
@@ -142,6 +152,9 @@ enum ASCII {
         }
         return value
     }
+
+    /// The value of a non-empty run of ASCII digits, or nil.
+    static func integer(_ text: some StringProtocol) -> Int? { integer(ArraySlice(text.utf8)) }
 
     static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 

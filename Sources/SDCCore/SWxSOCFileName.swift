@@ -307,13 +307,16 @@ public struct SWxSOCTime: Sendable, Hashable, Comparable, CustomStringConvertibl
         }
         let fraction = pieces[1].split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
         let clock = fraction[0].split(separator: ":", omittingEmptySubsequences: false)
-        guard clock.count == 3, clock.allSatisfy({ ASCII.isDigits($0, count: 2) }) else { return nil }
+        guard clock.count == 3, clock.allSatisfy({ ASCII.isDigits($0, count: 2) }),
+              let hour = ASCII.integer(clock[0]), let minute = ASCII.integer(clock[1]), let second = ASCII.integer(clock[2])
+        else { return nil }
         var millisecond = 0
         if fraction.count == 2 {
-            guard !fraction[1].isEmpty, fraction[1].utf8.allSatisfy(ASCII.isDigit) else { return nil }
-            millisecond = Int(String((fraction[1] + "00").prefix(3)))!
+            guard !fraction[1].isEmpty, fraction[1].utf8.allSatisfy(ASCII.isDigit),
+                  let milliseconds = ASCII.integer((fraction[1] + "00").prefix(3)) else { return nil }
+            millisecond = milliseconds
         }
-        self.init(date: date, hour: Int(clock[0])!, minute: Int(clock[1])!, second: Int(clock[2])!, millisecond: millisecond)
+        self.init(date: date, hour: hour, minute: minute, second: second, millisecond: millisecond)
     }
 
     private var clock: (Int, Int, Int) { (secondOfDay / 3600, secondOfDay / 60 % 60, secondOfDay % 60) }
@@ -327,8 +330,7 @@ public struct SWxSOCTime: Sendable, Hashable, Comparable, CustomStringConvertibl
     /// `YYYYJJJ-HHMMSS`, the legacy HERMES L0 form.
     public var yearDayOfYear: String {
         let (h, m, s) = clock
-        let dayOfYear = date.ordinal - FileDate(year: date.year, month: 1, day: 1)!.ordinal + 1
-        return pad(date.year, 4) + pad(dayOfYear, 3) + "-" + pad(h, 2) + pad(m, 2) + pad(s, 2)
+        return pad(date.year, 4) + pad(date.dayOfYear, 3) + "-" + pad(h, 2) + pad(m, 2) + pad(s, 2)
     }
 
     /// `YYYY-MM-DDTHH:MM:SS.mmm`.
@@ -388,10 +390,8 @@ enum RawNamePatterns {
         case 15 where bytes[8] == UInt8(ascii: "T"):
             return SWxSOCTime(compact: String(decoding: bytes, as: UTF8.self))
         case 14 where bytes[7] == UInt8(ascii: "-") || bytes[7] == UInt8(ascii: "_"):
-            guard let year = number(0..<4), year >= 1, let dayOfYear = number(4..<7),
-                  (1...(FileDate.isLeapYear(year) ? 366 : 365)).contains(dayOfYear),
+            guard let year = number(0..<4), let dayOfYear = number(4..<7), let date = FileDate(year: year, dayOfYear: dayOfYear),
                   let clock = number(8..<14) else { return nil }
-            let date = FileDate(ordinalDay: FileDate(year: year, month: 1, day: 1)!.ordinal + dayOfYear - 1)
             return SWxSOCTime(date: date, hour: clock / 10000, minute: clock / 100 % 100, second: clock % 100)
         case 12:
             guard let date = FileDate(yymmdd: String(decoding: bytes[0..<6], as: UTF8.self)), let clock = number(6..<12) else { return nil }
