@@ -230,10 +230,14 @@ package struct MissionCatalogRow: Sendable {
     /// The record and status, the name parsed back with its mission (a hosted one, else a built-in one). A name no
     /// mission accepts any more is ``CatalogError/invalidKey(key:reason:)``; an unknown state is a damaged row.
     package func decoded(missions: MissionSet) throws(CatalogError) -> (record: MissionFileRecord, status: MissionFileStatus) {
-        guard let profile = missions.mission(named: mission) ?? MissionProfile.builtIn[mission],
-              case .swxsoc(let file)? = try? profile.parse(name) else {
-            throw .invalidKey(key: key, reason: "\(name) is no longer a valid \(mission) file name")
+        guard let profile = missions.mission(named: mission) ?? MissionProfile.builtIn[mission] else {
+            throw .invalidKey(key: key, reason: "its mission '\(mission)' is not hosted here (hosted: \(missions.names.joined(separator: ", ")))")
         }
+        let parsed: MissionFileName
+        do { parsed = try profile.parse(name) } catch {
+            throw .invalidKey(key: key, reason: "\(name) is no longer a valid \(mission) file name: \(error.message)")
+        }
+        guard case .swxsoc(let file) = parsed else { throw .invalidKey(key: key, reason: "\(name) is not a \(mission) file name") }
         guard let fileState = MissionFileStatus.State(rawValue: state) else {
             throw .database("damaged mission_status row of \(key): unknown state '\(state)'")
         }

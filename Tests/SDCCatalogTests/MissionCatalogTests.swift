@@ -56,6 +56,12 @@ final class TemporaryMissionCatalogs: Sendable {
         try await postgres.first?.dropScratch()
     }
 
+    /// A third catalog on the same database, of other hosted missions (a replica configured differently).
+    func another(missions: MissionSet) async throws -> any MissionCatalog {
+        if let sqlite { return try SQLiteMissionCatalog(path: sqlite.path, missions: missions) }
+        return try await PostgresMissionCatalog(database: try #require(postgres.last), missions: missions)
+    }
+
     /// Runs statements on the catalogs' database.
     func execute(_ statements: [String]) async throws {
         if let sqlite {
@@ -199,6 +205,24 @@ func missionRecord(_ name: String, mission: MissionProfile = .hermes, size: Int6
             #expect(all == [newer, padre, older])
             let imap = try await t.second.rejected(mission: "imap")
             #expect(imap.isEmpty)
+        }
+    }
+
+    /// A configured mission's names are parsed back with the hosted missions; a catalog that does not host it says
+    /// so, naming the key, instead of dropping or misreading the row.
+    @Test(arguments: TestBackend.available) func configuredMissionsAreReadBackOnlyWhereTheyAreHosted(_ backend: TestBackend) async throws {
+        try await TemporaryMissionCatalogs.with(backend) { t in
+            let reach = try MissionProfile(name: "reach", grammar: .swxsoc, instruments: [try MissionInstrument(name: "rad")], levels: ["l0", "l1"],
+                                           fileExtension: "cdf")
+            let hosting = try await t.another(missions: try MissionSet([.imap, reach]))
+            let record = try missionRecord("reach_rad_l1_20250101T000000_v1.0.0.cdf", mission: reach)
+            try await hosting.commit(record)
+            let read = try await hosting.files(matching: MissionFileQuery(mission: "reach")).map(\.record)
+            #expect(read == [record])
+            let reason = "its mission 'reach' is not hosted here (hosted: imap, hermes, padre)"
+            await #expect(throws: CatalogError.invalidKey(key: record.key, reason: reason)) {
+                _ = try await t.first.files(matching: MissionFileQuery(mission: "reach"))
+            }
         }
     }
 
