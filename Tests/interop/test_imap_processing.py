@@ -347,9 +347,13 @@ def test_imap_profile_waits_for_kernels_then_makes_every_product_down_to_l2_by_i
             assert len(cdf.varget("epoch")) > 0, key
             if level != "l2":
                 assert parents(cdf) == sorted(get(server, f"lineage/{key}").json()["inputs"]), key
-    # Only GLOWS L1B of that day waits: its tables, spin table and attitude, ephemeris and frame kernels are not there
-    # (test_imap_profile_makes_glows_l1b_from_kernels_and_tables provides them for another day).
+    # Only GLOWS L1B and MAG L2 of that day wait: their tables, the spin table and attitude, ephemeris and frame kernels
+    # are not there (test_imap_profile_makes_glows_l1b_from_kernels_and_tables provides GLOWS's for another day,
+    # test_imap_profile_makes_mag_l2_in_five_frames_once_its_tables_and_kernels_arrive MAG's).
     waiting = [line for line in sdc_jobs_list(server, "--waiting").splitlines() if "waiting for" in line]
+    mag_l2 = [line for line in waiting if "(mag, l2, " in line]
+    assert len(mag_l2) == 2 and all("ancillary mag l2-calibration valid on 20240924" in line for line in mag_l2), waiting
+    waiting = [line for line in waiting if line not in mag_l2]
     assert len(waiting) == 1 and "(glows, l1b, hist)" in waiting[0] and "ancillary glows pipeline-settings valid on 20240924" in waiting[0], waiting
     # sdc's lineage of L2 is what its job received: the L1 science product and the two SWAPI tables. The file's own
     # Parents are L1 sci's: imap_processing 1.0.40's swapi_l2 builds its dataset from the L1 dataset, attributes
@@ -461,3 +465,88 @@ def test_imap_profile_makes_glows_l1b_from_kernels_and_tables(imap_profile, imap
     assert len(de.varget("epoch")) == 5
     assert np.allclose(de.varget("spin_period"), 15.0, atol=0.01)
     assert de.varget("direct_event_pulse_lengths")[0][:3].tolist() == [100.0, 91.0, 92.0]
+
+
+def test_imap_profile_makes_mag_l2_in_five_frames_once_its_tables_and_kernels_arrive(imap_profile, imap_processing, tmp_path):
+    """MAG L2 (normal and burst mode, each in SRF, DSRF, GSE, GSM and RTN) through imap_cli under --pipeline imap:
+    the day's L2 waits, visibly, for the calibration table, the attitude, pointing and ephemeris kernels and the
+    offsets tables; once the MAG team's offsets (made from the newest L1C norm-mago and L1B burst-mago) arrive, L2 is
+    made by itself. The kernels are synthesized for the day (imap_kernels.py); the tables hold placeholder values."""
+    import numpy as np
+
+    import imap_mag
+
+    server, files = imap_profile
+    frames = ["srf", "dsrf", "gse", "gsm", "rtn"]
+    kernel_files = imap_mag.kernels(imap_processing / "bin" / "python", tmp_path / "kernels", DATE)
+    assert [k.name for k in kernel_files[:2]] == [k.name for k in kernels(imap_processing)]
+
+    def arrive(path: Path):
+        """Uploads `path` unless the profile test already did (this test also runs alone)."""
+        result = upload(server, path)
+        assert result.returncode == 0 or "FileAlreadyExists" in result.stderr + result.stdout, (path.name, result.stderr)
+
+    def settled(condition):
+        def check():
+            failed = [j for j in jobs(server, limit=1000) if j["status"] == "FAILED"]
+            assert not failed, [(j["data_level"], j["descriptor"], j["error"], get(server, f"processing-logs/{j['id']}").text[-2000:]) for j in failed]
+            return not [j for j in jobs(server, limit=1000) if j["status"] in ("QUEUED", "RUNNING")] and condition()
+        return check
+
+    def l2_waiting_for():
+        return {row["descriptor"]: row["waiting_for"] for row in jobs(server, status="waiting")
+                if (row["instrument"], row["data_level"], row["start_date"]) == ("mag", "l2", DATE)}
+
+    # MAG L1A, L1B and L1C of the day (made by the profile test, or here); L2 then waits for what it lacks.
+    for path in (*kernel_files[:2], files["imap_mag_l1b-calibration_20240101_v001.cdf"], files[f"imap_mag_l0_raw_{DATE}_v001.0000.pkts"]):
+        arrive(path)
+    wait_for(settled(lambda: len(products(server, "mag", "l1c")) == 2 and len(l2_waiting_for()) == 2), "MAG L1C and L2 waiting", timeout=300)
+    waiting = l2_waiting_for()
+    for mode in ("norm", "burst"):
+        for reason in ("ancillary mag l2-calibration valid on", f"ancillary mag l2-{mode}-offsets valid on",
+                       "attitude_history kernel (spice, historical) covering", "pointing_attitude kernel (spice, historical) covering",
+                       "an ephemeris kernel (ephemeris_reconstructed or ephemeris_predicted) covering"):
+            assert f"{reason} {DATE}" in waiting[f"{mode}-srf"], waiting
+    assert "(mag, l2, norm-srf)" in sdc_jobs_list(server, "--waiting")
+
+    # The kernels and the L2 calibration arrive: L2 still waits, now only for the offsets tables.
+    for path in (*kernel_files[2:], imap_mag.calibration(tmp_path / "imap_mag_l2-calibration_20240101_v001.cdf", "imap_mag_l2-calibration",
+                                                          ["URFTOORFO", "URFTOORFI"])):
+        arrive(path)
+    wait_for(settled(lambda: l2_waiting_for() == {f"{mode}-srf": f"ancillary mag l2-{mode}-offsets valid on {DATE}" for mode in ("norm", "burst")}),
+             "MAG L2 to wait only for its offsets", timeout=60)
+
+    # The MAG team's offsets, made from the newest L1C norm-mago and L1B burst-mago, arrive and trigger L2.
+    sources = {"norm": products(server, "mag", "l1c")["norm-mago"], "burst": products(server, "mag", "l1b")["burst-mago"]}
+    for mode, key in sources.items():
+        name = f"imap_mag_l2-{mode}-offsets_{DATE}_{DATE}_v001.cdf"
+        arrive(imap_mag.offsets(tmp_path / name, read_cdf(server, key, tmp_path), Path(key).name, f"imap_mag_l2-{mode}-offsets"))
+    made = [f"{mode}-{frame}" for mode in ("norm", "burst") for frame in frames]
+    wait_for(settled(lambda: sorted(products(server, "mag", "l2")) == sorted(made)), "MAG L2 in five frames", timeout=300)
+    assert l2_waiting_for() == {}
+
+    l2_jobs = {j["descriptor"]: j for j in jobs(server, instrument="mag", data_level="l2", limit=100)}
+    assert sorted(l2_jobs) == ["burst-srf", "norm-srf"] and all(j["status"] == "SUCCEEDED" for j in l2_jobs.values())
+    for mode, source in sources.items():
+        job = l2_jobs[f"{mode}-srf"]
+        assert job["products"] == [f"l2 {mode}-{frame}" for frame in frames]
+        assert sorted(job["inputs"]) == sorted([Path(source).name, "imap_mag_l2-calibration_20240101_v001.cdf",
+                                                f"imap_mag_l2-{mode}-offsets_{DATE}_{DATE}_v001.cdf", *(k.name for k in kernel_files)])
+        l1 = read_cdf(server, source, tmp_path)
+        count = len(l1.varget("epoch"))
+        vectors = {}
+        for frame in frames:
+            key = f"imap/mag/l2/2024/09/imap_mag_l2_{mode}-{frame}_{DATE}_v001.0001.cdf"
+            assert key in job["outputs"]
+            cdf = read_cdf(server, key, tmp_path)
+            # imap_cli names as Parents the L1 file the offsets name; sdc passed the same one.
+            assert parents(cdf) == sorted(get(server, f"lineage/{key}").json()["inputs"]) == sorted(job["inputs"]), key
+            # Every vector of the day, rotated by the kernels (a missing rotation would leave NaN or fill).
+            vectors[frame] = cdf.varget(f"b_{frame}")
+            assert len(cdf.varget("epoch")) == count and vectors[frame].shape == (count, 3), key
+            assert np.isfinite(vectors[frame]).all() and (np.abs(vectors[frame]) < 1e30).all(), key
+        # The offsets (0.5 nT per axis; identity calibration) are applied; rotations keep the magnitude.
+        assert np.allclose(vectors["srf"], l1.varget("vectors")[:, :3] + 0.5)
+        for frame in frames[1:]:
+            assert np.allclose(np.linalg.norm(vectors[frame], axis=1), np.linalg.norm(vectors["srf"], axis=1), rtol=1e-4), frame
+        assert not np.allclose(vectors["gse"], vectors["srf"]) and not np.allclose(vectors["dsrf"], vectors["srf"])
