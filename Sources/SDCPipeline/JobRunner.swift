@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 import SDCCore
 import SDCJobs
 
@@ -16,13 +17,29 @@ public struct JobRunner: Executor {
         self.algorithms = algorithms
     }
 
-    /// Runs the job's algorithm; returns the product keys and the log.
+    /// Runs the job's algorithm in a scratch folder of its own; returns the product keys and the log.
     public func execute(_ claimed: ClaimedJob) async throws -> JobExecution {
+        let spec = try registry.algorithm(running: claimed.job)
+        let workFolder = FileManager.default.temporaryDirectory.appendingPathComponent("sdc-job-\(claimed.job.id)-\(UUID().uuidString)")
+        // Creating and removing the folder (a job's inputs and products) are blocking file system calls: they run on
+        // NIO's thread pool, not on the cooperative pool that serves requests. The removal runs in a task of its own,
+        // so that it happens even when this one is cancelled.
+        try await NIOThreadPool.singleton.runIfActive { try FileManager.default.createDirectory(at: workFolder, withIntermediateDirectories: true) }
+        let removeFolder = { @Sendable in
+            await Task { try? await NIOThreadPool.singleton.runIfActive { try FileManager.default.removeItem(at: workFolder) } }.value
+        }
+        do {
+            let execution = try await execute(claimed, spec, in: workFolder)
+            await removeFolder()
+            return execution
+        } catch {
+            await removeFolder()
+            throw error
+        }
+    }
+
+    private func execute(_ claimed: ClaimedJob, _ spec: AlgorithmSpec, in workFolder: URL) async throws -> JobExecution {
         let job = claimed.job
-        let spec = try registry.algorithm(running: job)
-        let workFolder = FileManager.default.temporaryDirectory.appendingPathComponent("sdc-job-\(job.id)-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: workFolder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: workFolder) }
         switch spec.kind {
         case .external(let configured):
             // An installed algorithm runs from its environment, installed on this machine first if need be.
@@ -62,7 +79,8 @@ public struct JobRunner: Executor {
             throw JobFailure(message: "\(job.product) is not an instrument and level: it has no dependency file name", log: "")
         }
         let file = folder.appendingPathComponent(name.name)
-        try Data(job.dependencyDocument.json.utf8).write(to: file)
+        let document = Data(job.dependencyDocument.json.utf8)
+        try await NIOThreadPool.singleton.runIfActive { try document.write(to: file) }
         let stored = try await environment.storeDependency(name, from: file)
         return (name.name, "[sdc] dependency file \(name.name) \(stored ? "stored" : "already stored, reused")\n")
     }
