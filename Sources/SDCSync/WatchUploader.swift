@@ -46,7 +46,7 @@ public struct MissionWatchUploader: WatchUploader {
         if let owner = missions.owner(of: name) { return .success(owner) }
         let watched = missions.names.joined(separator: ", ")
         if let other = missions.unhostedOwner(of: name) {
-            return .failure(NamingError(name: name, message: "\(name) is a \(other.name.uppercased()) file name, and this watcher uploads \(watched) files"))
+            return .failure(NamingError(name: name, message: "\(name) is a file name of \(other.name.uppercased()), not of the watched missions (\(watched))"))
         }
         return .failure(NamingError(name: name, message: "\(name) is not a file name of a watched mission (\(watched))"))
     }

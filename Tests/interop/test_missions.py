@@ -341,3 +341,139 @@ def test_mission_configuration_errors_name_the_mission_and_field(sdc_bin, tmp_pa
     out = subprocess.run([sdc_bin, "serve", "--root", str(tmp_path / "r"), "--port", "0", "--missions-config", str(config)],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode != 0 and "mission 'reach': field 'instruments'" in out.stderr
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The SWxSOC intake: a watched folder, files a killed server left in the incoming area, IMAP routes only when IMAP is
+# hosted, and the instrument package installed as an algorithm.
+
+import re
+import shutil
+import socket
+
+from test_watch_mirror import Watcher
+
+
+def drop(folder: Path, name: str, data: bytes):
+    """Writes a file the way a careful writer does: a hidden name, then a rename."""
+    (folder / f".{name}.tmp").write_bytes(data)
+    os.rename(folder / f".{name}.tmp", folder / name)
+
+
+def test_watched_hermes_files_are_processed_by_the_installed_instrument_package(sdc_bin, tmp_path):
+    root = tmp_path / "root"
+    env = dict(os.environ)
+    # numpy and cdflib from the imap-processing wheelhouse when scripts/test built it (else from the index).
+    wheelhouse = Path(os.environ.get("SDC_IMAP_PROCESSING_WHEELHOUSE") or REPO / ".cache" / "wheelhouse" / "imap-processing-1.0.40")
+    if wheelhouse.is_dir():
+        env["PIP_FIND_LINKS"] = str(wheelhouse)
+    # From a copy of the package folder (pip builds in the folder it installs).
+    package = shutil.copytree(PACKAGE, tmp_path / "hermes_instrument_pkg")
+    install = subprocess.run([sdc_bin, "algorithms", "install", "--root", str(root), "hermes-eea", str(package)], env=env,
+                             capture_output=True, text=True, timeout=900)
+    assert install.returncode == 0, install.stdout + install.stderr
+    digest = re.search(r"digest:\s+(sha256:[0-9a-f]{64})", install.stdout).group(1)
+    config = tmp_path / "missions.json"
+    config.write_text(json.dumps({"missions": ["imap", {"name": "hermes", "algorithms": {"eea": "hermes-eea==0.1.0"}}]}))
+    # No --mission-python: the EEA package runs only in its installed environment.
+    server = SDCServer(sdc_bin, root, extra_args=["--missions-config", str(config)])
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    watcher = Watcher(sdc_bin, server, outbox, tmp_path / "watch.log", "--mission", "hermes", "--settle", "0.2")
+    try:
+        wait_for(lambda: "watching" in watcher.text(), "the watcher to start", timeout=60)
+        name = "hermes_EEA_l0_2024042-000000_v0.bin"
+        drop(outbox, name, l0_bytes())
+        bad = {"hermes_XYZ_l0_2024042-000000_v0.bin": "not a valid hermes file name",
+               "imap_swe_l1a_sci_20240105_v001.0000.cdf": "is a file name of IMAP, not of the watched missions (hermes)",
+               "mars_eea_l0_2024042-000000_v0.bin": "is not a file name of a watched mission (hermes)"}
+        for other in bad:
+            drop(outbox, other, b"precious bytes")
+
+        def l1_rows():
+            return requests.get(f"{server.url}/missions/hermes/query", params={"instrument": "eea", "level": "l1"}, timeout=30).json() or None
+
+        [l1] = wait_for(l1_rows, "the L1 of the watched L0", timeout=180)
+        l0_key = f"hermes/eea/l0/2024/02/11/{name}"
+        assert l1["origins"] == [l0_key] and l1["file_path"].endswith("hermes_eea_l1_20240211T000000_v0.1.0.cdf")
+        [l0] = requests.get(f"{server.url}/missions/hermes/query", params={"level": "l0"}, timeout=30).json()
+        # The job's record names the algorithm and its environment's digest.
+        assert l0["status"] == "success" and l0["status_message"].endswith(f" by hermes-eea==0.1.0 ({digest})"), l0
+        body = requests.get(f"{server.url}/missions/hermes/download/{l1['file_path']}", timeout=30)
+        (tmp_path / "l1.cdf").write_bytes(body.content)
+        assert list(cdflib.CDF(str(tmp_path / "l1.cdf")).varget("counts")) == [(i * 7) % 65536 for i in range(50)]
+        # Names of no watched mission are kept aside beside their reason, never lost.
+        for other, reason in bad.items():
+            kept = outbox / "rejected" / other
+            wait_for(lambda: (kept.parent / f"{other}.reason").exists(), f"{other} to be kept aside", timeout=60)
+            assert kept.read_bytes() == b"precious bytes" and reason in (kept.parent / f"{other}.reason").read_text()
+        assert watcher.stop() == 0
+    finally:
+        if watcher.process.poll() is None:
+            watcher.kill()
+    # A watcher that lost its state sends the file again: the same bytes are already there (409), nothing is rejected.
+    (outbox / ".sdc-watch" / "state.sqlite").unlink()
+    again = Watcher(sdc_bin, server, outbox, tmp_path / "watch-again.log", "--mission", "hermes", "--backfill", "--settle", "0.2")
+    try:
+        wait_for(lambda: "already in the data center with the same bytes" in again.text(), "the re-sent file to count as present",
+                 timeout=60)
+        assert again.stop() == 0
+        # Nothing reached the data center's rejected area: bad names stayed here, the re-sent file was recognised.
+        assert requests.get(f"{server.url}/missions/hermes/rejected", headers={"x-api-key": server.write_key}, timeout=30).json() == []
+    finally:
+        if again.process.poll() is None:
+            again.kill()
+        server.stop()
+    assert (outbox / name).exists() and not (outbox / "rejected" / name).exists()
+
+
+def test_a_file_a_killed_server_left_in_the_incoming_area_is_sorted_and_processed_after_restart(two_missions):
+    server = two_missions
+    name = "hermes_EEA_l0_2024043-000000_v0.bin"
+    data = l0_bytes()
+    host, port = server.url.removeprefix("http://").split(":")
+    # An upload in flight: the headers and the first bytes, the rest never sent.
+    connection = socket.create_connection((host, int(port)), timeout=30)
+    connection.sendall(f"PUT /missions/hermes/upload/{name} HTTP/1.1\r\nHost: {host}\r\nx-api-key: {server.write_key}\r\n"
+                       f"Content-Length: {len(data)}\r\n\r\n".encode() + data[:10])
+    note = server.root / "objects" / "hermes" / "arrivals" / name
+    wait_for(note.exists, "the server to note the arrival", timeout=30)
+    assert note.read_text().split()[0].endswith(f"/{server.process.pid}")
+    server.kill()
+    connection.close()
+    # As if the whole body had been stored in the incoming area just before the kill.
+    incoming = server.root / "objects" / "hermes" / "incoming" / name
+    incoming.parent.mkdir(parents=True, exist_ok=True)
+    incoming.write_bytes(data)
+    server.start()
+
+    def l1_rows():
+        return requests.get(f"{server.url}/missions/hermes/query", params={"instrument": "eea", "level": "l1"}, timeout=30).json() or None
+
+    [l1] = wait_for(l1_rows, "the L1 of the file left in the incoming area", timeout=120)
+    assert l1["origins"] == [f"hermes/eea/l0/2024/02/12/{name}"]
+    assert l1["file_path"].endswith("hermes_eea_l1_20240212T000000_v0.1.0.cdf")
+    assert not incoming.exists() and not note.exists()
+    # The name is free again: the same bytes sent now are already stored.
+    again = requests.put(f"{server.url}/missions/hermes/upload/{name}", data=data, headers={"x-api-key": server.write_key}, timeout=30)
+    assert again.status_code == 409 and again.json()["error"] == "FileAlreadyExists"
+
+
+def test_without_imap_the_imap_routes_answer_that_imap_is_not_hosted(sdc_bin, tmp_path):
+    server = SDCServer(sdc_bin, tmp_path / "root", extra_args=["--missions", "hermes"])
+    try:
+        write = {"x-api-key": server.write_key}
+        imap_name = "imap_swe_l1a_sci_20240105_v001.0000.cdf"
+        for path in ["/query?instrument=swe", "/api-key/query?instrument=swe", f"/api-key/upload/{imap_name}",
+                     f"/download/imap/swe/l1a/2024/01/{imap_name}", "/spice-query"]:
+            answer = requests.get(server.url + path, headers=write, timeout=30)
+            assert answer.status_code == 404, (path, answer.text)
+            assert answer.json()["error"] == "MissionNotHosted" and "IMAP is not hosted here" in answer.json()["message"]
+            assert "/missions/hermes/" in answer.json()["message"]
+        assert [m["name"] for m in requests.get(f"{server.url}/missions", timeout=30).json()] == ["hermes"]
+        up = requests.put(f"{server.url}/missions/hermes/upload/hermes_NEM_l0_2024042-000000_v0.bin", data=l0_bytes(3), headers=write,
+                          timeout=30)
+        assert up.status_code == 200, up.text
+        assert requests.get(f"{server.url}/missions/hermes/query", timeout=30).json()[0]["instrument"] == "nemisis"
+    finally:
+        server.stop()
