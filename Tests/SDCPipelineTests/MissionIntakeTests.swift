@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import NIOCore
 import SDCCatalog
 import SDCCore
@@ -218,5 +221,49 @@ struct MissionIntakeTests {
             try MissionAlgorithms(configuration: ["hermes": ["eea": "a==b==c"]], environments: AlgorithmEnvironments(folder: root), store: store)
         }
         #expect(bad?.description.contains("mission 'hermes': field 'algorithms'") == true && bad?.description.contains("instrument 'eea'") == true)
+    }
+}
+
+/// The incoming area of a mission in an S3 bucket (moto): listed page by page at start-up, as on the filesystem.
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["SDC_TEST_S3_ENDPOINT"] != nil,
+                "SDC_TEST_S3_ENDPOINT is not set: scripts/test starts moto (scripts/lib/moto.sh) and sets it"))
+struct MissionIntakeS3Tests {
+    @Test func filesLeftInABucketsIncomingAreaAreSorted() async throws {
+        let endpoint = try #require(ProcessInfo.processInfo.environment["SDC_TEST_S3_ENDPOINT"])
+        let bucket = "sdc-intake-" + UUID().uuidString.lowercased().prefix(16)
+        var create = URLRequest(url: try #require(URL(string: "\(endpoint)/\(bucket)")))
+        create.httpMethod = "PUT"
+        let (_, created) = try await URLSession.shared.data(for: create)
+        try #require((created as? HTTPURLResponse)?.statusCode == 200)
+        let store = S3ObjectStore(location: try S3Location(bucket: String(bucket), prefix: "archive", endpoint: endpoint, region: "us-east-1"),
+                                  credentials: AWSCredentials(accessKeyID: "AKIDSDCTESTS", secretAccessKey: "sdc-tests-secret"))
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sdc-intake-s3-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let missions = try MissionSet([.imap, .hermes])
+        let catalog = try SQLiteMissionCatalog(path: folder.appendingPathComponent("missions.sqlite").path, missions: missions)
+        let flow = MissionFlow(missions: missions, catalog: catalog, store: store, processing: nil, scratch: folder.appendingPathComponent("work"),
+                               maximumSize: 1 << 20, reservationLifetime: 3600)
+        func put(_ key: String, _ text: String) async throws {
+            let chunk = ByteBuffer(string: text)
+            let body = ObjectBody(length: Int64(chunk.readableBytes)) {
+                var sent = false
+                return AnyChunkIterator {
+                    defer { sent = true }
+                    return sent ? nil : chunk
+                }
+            }
+            _ = try await store.put(ObjectKey(key), body: body, expectedLength: Int64(chunk.readableBytes), maximumSize: 1 << 20)
+        }
+        let now = UTCTime.now.secondsSince1970
+        try await put("hermes/incoming/hermes_EEA_l0_2024042-000000_v0.bin", "abandoned")
+        try await put("hermes/arrivals/hermes_EEA_l0_2024042-000000_v0.bin", "other-host/12 \(now - 7200)\n")
+        try await put("hermes/incoming/hermes_EEA_l0_2024043-000000_v0.bin", "in flight on another host")
+        try await put("hermes/arrivals/hermes_EEA_l0_2024043-000000_v0.bin", "other-host/12 \(now)\n")
+        #expect(try await flow.recoverIncoming(mission: .hermes) == ["hermes_EEA_l0_2024042-000000_v0.bin"])
+        #expect(try await catalog.record(forKey: "hermes/eea/l0/2024/02/11/hermes_EEA_l0_2024042-000000_v0.bin")?.size == 9)
+        let left = try await store.listObjects(under: "hermes/", continuationToken: nil, pageSize: 100).objects.map(\.name).sorted()
+        #expect(left == ["hermes/arrivals/hermes_EEA_l0_2024043-000000_v0.bin", "hermes/eea/l0/2024/02/11/hermes_EEA_l0_2024042-000000_v0.bin",
+                         "hermes/incoming/hermes_EEA_l0_2024043-000000_v0.bin"])
     }
 }
