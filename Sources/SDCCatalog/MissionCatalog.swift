@@ -380,15 +380,18 @@ public final class SQLiteMissionCatalog: MissionCatalog {
 
     private func files(_ condition: SQLQuery) async throws(CatalogError) -> [(record: MissionFileRecord, status: MissionFileStatus)] {
         let query = MissionCatalogSQL.selectFiles(condition, originsAggregate: "group_concat(origin_path, char(10))")
-        let rows = try await read { db in
+        let missions = missions
+        // Names are parsed back on the database's reader thread, not on the cooperative pool.
+        return try await read { db in
             try Row.fetchAll(db, sql: query.sql, arguments: query.statementArguments).map { row in
-                MissionCatalogRow(key: row["file_path"], name: row["name"], mission: row["mission"], sha256: row["sha256"], state: row["state"],
-                                  message: row["message"], size: row["size"], ingestionDate: row["ingestion_date"],
-                                  originalTime: row["original_time"], lastTime: row["last_time"], reprocessedCount: row["reprocessed_count"],
-                                  processingSeconds: row["processing_seconds"], origins: row["origins"])
+                try MissionCatalogRow(
+                    key: row["file_path"], name: row["name"], mission: row["mission"], sha256: row["sha256"], state: row["state"],
+                    message: row["message"], size: row["size"], ingestionDate: row["ingestion_date"], originalTime: row["original_time"],
+                    lastTime: row["last_time"], reprocessedCount: row["reprocessed_count"], processingSeconds: row["processing_seconds"],
+                    origins: row["origins"]
+                ).decoded(missions: missions)
             }
         }
-        return try rows.map { row throws(CatalogError) in try row.decoded(missions: missions) }
     }
 
     public func reject(_ file: RejectedFile) async throws(CatalogError) {
