@@ -4,11 +4,14 @@ import SDCCatalog
 struct Visitor: Sendable {
     /// The signed-in key, if any.
     let key: APIKeyInfo?
+    /// The mission switcher, when missions are hosted beside IMAP; nil on an IMAP-only data center.
+    var missions: MissionChoice? = nil
 
     static let anonymous = Visitor(key: nil)
 
-    /// Signed-in visitors see unreleased files, as API callers with a key do.
-    var seesUnreleased: Bool { key != nil }
+    /// Signed-in visitors see unreleased IMAP files, as API callers with a key do; a key limited to other missions
+    /// sees IMAP as anonymous visitors do (the API refuses it IMAP's routes).
+    var seesUnreleased: Bool { key.map { missions == nil || $0.allows(mission: "imap") } ?? false }
     var isAdmin: Bool { key?.scope == .admin }
 }
 
@@ -24,6 +27,9 @@ enum Layout {
             #"<a href="/portal/sign-in" id="sign-in-link">Sign in</a>"#
         }
         let keysLink: HTML = visitor.isAdmin ? #"<a href="/portal/keys">API keys</a>"# : ""
+        // Search and the dashboard show the chosen mission: their links carry the choice.
+        let searchLink = visitor.missions?.link("/portal") ?? "/portal"
+        let dashboardLink = visitor.missions?.link("/portal/dashboard") ?? "/portal/dashboard"
         let page: HTML = """
             <!DOCTYPE html>
             <html lang="en">
@@ -31,13 +37,13 @@ enum Layout {
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>\(title) · sdc</title>
-            <style>\(HTML(trusted: stylesheet))</style>
+            <style>\(HTML(trusted: stylesheet))\(HTML(trusted: visitor.missions == nil ? "" : MissionChoice.stylesheet))</style>
             </head>
             <body>
             <a href="#main" class="skip-link">Skip to content</a>
-            <header><nav aria-label="Portal"><a href="/portal" class="brand">sdc</a> <a href="/portal">Search</a> <a href="/portal/browse">Browse</a> \
-            <a href="/portal/coverage">Coverage</a> <a href="/portal/dashboard">Dashboard</a> <a href="/portal/algorithms">Algorithms</a> \(keysLink)</nav>
-            <div class="account">\(account)</div></header>
+            <header><nav aria-label="Portal"><a href="/portal" class="brand">sdc</a> <a href="\(searchLink)">Search</a> <a href="/portal/browse">Browse</a> \
+            <a href="/portal/coverage">Coverage</a> <a href="\(dashboardLink)">Dashboard</a> <a href="/portal/algorithms">Algorithms</a> \(keysLink)</nav>
+            \(visitor.missions.map(MissionChoice.switcher) ?? "")<div class="account">\(account)</div></header>
             <main id="main" tabindex="-1">
             <h1>\(title)</h1>
             \(body)

@@ -31,18 +31,23 @@ public struct Portal: ServerExtension {
     let alerts: (any AlertStore)?
     /// The latency requirement the dashboard draws, in hours.
     let latencyRequirementHours: Double
+    /// The missions hosted beside IMAP and their catalog: a mission switcher in the header and per-mission search,
+    /// dashboard and quicklooks; nil on an IMAP-only data center, whose pages are what they always were.
+    let missions: PortalMissions?
 
-    /// A portal over a data center's catalog, jobs, store, keys and sign-in sessions. Stored objects are copied for
-    /// quicklooks on `threadPool`; decoding and plotting run on ``ProcessingPool/shared``.
+    /// A portal over a data center's catalog, jobs, store, keys and sign-in sessions, and the `missions` hosted beside
+    /// IMAP, if any. Stored objects are copied for quicklooks on `threadPool`; decoding and plotting run on
+    /// ``ProcessingPool/shared``.
     public init(catalog: any FileCatalog & CatalogBrowsing, jobs: any JobStore, store: any ObjectStore, keys: any APIKeyStore,
                 sessions: PortalSessions, alerts: (any AlertStore)? = nil, latencyRequirementSeconds: Int64 = 86_400,
-                threadPool: NIOThreadPool = Portal.quicklookThreadPool) {
+                missions: PortalMissions? = nil, threadPool: NIOThreadPool = Portal.quicklookThreadPool) {
         self.catalog = catalog
         self.jobs = jobs
         self.store = store
         self.keys = keys
         self.sessions = sessions
         self.alerts = alerts
+        self.missions = missions
         latencyRequirementHours = Double(latencyRequirementSeconds) / 3600
         cdfObjects = CDFObjects(store: store, threadPool: threadPool)
     }
@@ -60,7 +65,7 @@ public struct Portal: ServerExtension {
         router.get("/") { _, _ in redirect(to: "/portal", status: .found) }
         router.head("/") { _, _ in redirect(to: "/portal", status: .found) }
         let portal = router.group("portal")
-        portal.get { request, _ in try await page(request, title: "Search data", body: SearchPage.form(nil) + searchScript + SearchPage.browseLinks) }
+        portal.get { request, _ in try await landing(request) }
         portal.get("search") { request, _ in try await search(request) }
         portal.get("files/**") { request, _ in try await filePage(request) }
         portal.get("download/**") { request, _ in try await download(request) }
@@ -81,7 +86,7 @@ public struct Portal: ServerExtension {
         portal.post("keys/revoke") { request, _ in try await revokeKey(request) }
     }
 
-    private var searchScript: HTML {
+    var searchScript: HTML {
         // Leaves empty fields out of the search URL, so links stay short and readable.
         """
         <script>document.getElementById('search-form').addEventListener('submit', function (event) {
@@ -92,12 +97,21 @@ public struct Portal: ServerExtension {
 
     // MARK: Pages
 
+    /// `/portal`: the search form of the visitor's mission.
+    func landing(_ request: Request) async throws -> Response {
+        let visitor = try await visitor(of: request)
+        if let mission = try missionPage(for: visitor) { return try await missionSearch(request, mission: mission, visitor: visitor) }
+        return html(Layout.page(title: "Search data", visitor: visitor, body: SearchPage.form(nil) + searchScript + SearchPage.browseLinks))
+    }
+
     func search(_ request: Request) async throws -> Response {
         let visitor = try await visitor(of: request)
+        if let mission = try missionPage(for: visitor) { return try await missionSearch(request, mission: mission, visitor: visitor) }
         let search: SearchRequest
         let query: FileQuery
         do {
-            search = try SearchRequest(parameters: request.queryPairs)
+            // With missions hosted, `mission=imap` chose these pages; it is no search field.
+            search = try SearchRequest(parameters: missions == nil ? request.queryPairs : request.queryPairs.filter { $0.0 != "mission" })
             query = try search.query(includeUnreleased: visitor.seesUnreleased)
         } catch {
             let body: HTML = "<p class=\"error\" id=\"search-error\">\(error.message)</p>\(SearchPage.form(nil))"
@@ -140,27 +154,39 @@ public struct Portal: ServerExtension {
 
     func quicklook(_ request: Request) async throws -> Response {
         let visitor = try await visitor(of: request)
+        if let missions, let key = request.uri.path.dropFirst("/portal/quicklook/".count).removingPercentEncoding,
+           let mission = missions.mission(owningKey: key) {
+            return try await missionQuicklook(request, mission: mission, key: key, visitor: visitor)
+        }
         let record = try await visibleRecord(request, after: "quicklook", visitor: visitor)
         guard Quicklook.canPlot(record.file) else { throw PortalError.notFound("\(record.file.name) is not a CDF file: there is nothing to plot.") }
+        let versions = try await otherVersions(of: record, visitor: visitor).map { (key: $0.key, name: $0.file.name) }
+        let back: HTML = "<a href=\"/portal/files/\(record.key.percentEncoded(safe: "/"))\">Back to \(record.file.name)</a>"
+        return try await quicklook(request, object: (record.key, record.file.name, record.sha256), back: back, versions: versions, visitor: visitor)
+    }
+
+    /// The quicklook page of a stored CDF (`object`), whichever catalog it was found in: plots rendered once per key,
+    /// content digest and request; `back` links to where the visitor came from.
+    func quicklook(_ request: Request, object: (key: String, name: String, sha256: String), back: HTML,
+                   versions: [(key: String, name: String)], visitor: Visitor) async throws -> Response {
         let parameters = try QuicklookRequest(parameters: request.queryPairs)
-        let cacheKey = "\(record.key)|\(record.sha256)|\(parameters.cacheKey)"
+        let cacheKey = "\(object.key)|\(object.sha256)|\(parameters.cacheKey)"
         let view: QuicklookView
         if let cached = quicklookCache.view(for: cacheKey) {
             view = cached
         } else {
-            view = try await readCDF(record) { reader in try QuicklookPage.render(reader, request: parameters) }
+            view = try await readCDF(key: object.key, name: object.name) { reader in try QuicklookPage.render(reader, request: parameters) }
             quicklookCache.store(view, for: cacheKey)
         }
-        let versions = try await otherVersions(of: record, visitor: visitor)
         let summary: HTML = parameters.variables.isEmpty
             ? "\(view.plotted) plots (at most \(Quicklook.maximumPlots)), \(view.constants) constants"
             : "\(view.plotted) chosen variables"
         let body: HTML = """
-            <p><a href="/portal/files/\(record.key.percentEncoded(safe: "/"))">Back to \(record.file.name)</a> · <span id="plot-summary">\(summary)</span></p>
-            \(QuicklookPage.controls(record, view: view, request: parameters, versions: versions))
+            <p>\(back) · <span id="plot-summary">\(summary)</span></p>
+            \(QuicklookPage.controls(key: object.key, view: view, request: parameters, versions: versions))
             <div id="figures">\(HTML(trusted: view.figures))</div>
             """
-        return html(Layout.page(title: "Quicklook: \(record.file.name)", visitor: visitor, body: body))
+        return html(Layout.page(title: "Quicklook: \(object.name)", visitor: visitor, body: body))
     }
 
     func compare(_ request: Request) async throws -> Response {
@@ -171,8 +197,8 @@ public struct Portal: ServerExtension {
         }
         let other = try await visibleRecord(key: otherKey, visitor: visitor)
         guard Quicklook.canPlot(record.file), Quicklook.canPlot(other.file) else { throw PortalError.notFound("Only CDF files can be compared.") }
-        let first = try await readCDF(record) { reader in try Quicklook.series(in: reader) }
-        let second = try await readCDF(other) { reader in try Quicklook.series(in: reader) }
+        let first = try await readCDF(key: record.key, name: record.file.name) { reader in try Quicklook.series(in: reader) }
+        let second = try await readCDF(key: other.key, name: other.file.name) { reader in try Quicklook.series(in: reader) }
         let names = (record.file.science?.version.description ?? record.file.name, other.file.science?.version.description ?? other.file.name)
         let (figures, differing) = try await ProcessingPool.shared.run { QuicklookPage.comparison(first, second, names: names) }
         let body: HTML = """
@@ -183,14 +209,14 @@ public struct Portal: ServerExtension {
         return html(Layout.page(title: "Compare versions", visitor: visitor, body: body))
     }
 
-    /// Decodes a stored CDF on the processing pool, mapping its failures to portal errors.
-    func readCDF<T: Sendable>(_ record: CatalogRecord, _ body: @escaping @Sendable (CDFReader) throws -> T) async throws -> T {
+    /// Decodes the CDF stored under `key` (the file `name`) on the processing pool, mapping its failures to portal errors.
+    func readCDF<T: Sendable>(key: String, name: String, _ body: @escaping @Sendable (CDFReader) throws -> T) async throws -> T {
         do {
-            return try await cdfObjects.withReader(of: try ObjectKey(record.key), body)
+            return try await cdfObjects.withReader(of: try ObjectKey(key), body)
         } catch let error as CDFError {
-            throw PortalError.unprocessable("\(record.file.name) could not be read as CDF: \(error)")
+            throw PortalError.unprocessable("\(name) could not be read as CDF: \(error)")
         } catch StorageError.notFound {
-            throw PortalError.notFound("The object of \(record.file.name) is missing from the store.")
+            throw PortalError.notFound("The object of \(name) is missing from the store.")
         }
     }
 
@@ -211,6 +237,7 @@ public struct Portal: ServerExtension {
 
     func dashboard(_ request: Request) async throws -> Response {
         let visitor = try await visitor(of: request)
+        if let mission = try missionPage(for: visitor) { return try await missionDashboard(mission: mission, visitor: visitor) }
         let windowText = request.queryPairs.last { $0.0 == "window" }?.1 ?? DashboardWindow.day.rawValue
         guard let window = DashboardWindow(rawValue: windowText) else {
             throw PortalError.badRequest("window '\(windowText)' is not 24h, 7d or 30d.")
@@ -350,10 +377,13 @@ public struct Portal: ServerExtension {
 
     // MARK: Helpers
 
-    /// The signed-in key of the request's session, re-checked against the key store (revoked keys sign out).
+    /// The signed-in key of the request's session, re-checked against the key store (revoked keys sign out), and
+    /// the mission chosen, when missions are hosted beside IMAP.
     func visitor(of request: Request) async throws -> Visitor {
-        guard let token = SessionCookie.token(of: request), let key = try await sessions.key(for: token) else { return .anonymous }
-        return Visitor(key: key)
+        var visitor = Visitor.anonymous
+        if let token = SessionCookie.token(of: request), let key = try await sessions.key(for: token) { visitor = Visitor(key: key) }
+        if let missions { visitor.missions = try missions.choice(path: request.uri.path, query: request.queryPairs, key: visitor.key) }
+        return visitor
     }
 
     func admin(_ request: Request) async throws -> Visitor {

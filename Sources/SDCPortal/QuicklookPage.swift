@@ -170,8 +170,8 @@ enum QuicklookPage {
     }
 
     /// The variable picker, time range and layout, and links to other versions of the same product.
-    static func controls(_ record: CatalogRecord, view: QuicklookView, request: QuicklookRequest, versions: [CatalogRecord]) -> HTML {
-        let action = "/portal/quicklook/\(record.key.percentEncoded(safe: "/"))"
+    static func controls(key: String, view: QuicklookView, request: QuicklookRequest, versions: [(key: String, name: String)]) -> HTML {
+        let action = "/portal/quicklook/\(key.percentEncoded(safe: "/"))"
         var groups: [HTML] = []
         for group in Quicklook.Group.allCases {
             let members = view.variables.filter { $0.group == group }
@@ -190,11 +190,11 @@ enum QuicklookPage {
         let first = view.span?.first ?? "", last = view.span?.last ?? ""
         let reset: HTML = request.variables.isEmpty && request.fromText.isEmpty && request.toText.isEmpty
             ? "" : " <a href=\"\(action)\" id=\"all-variables\">Show every variable</a>"
-        let others = versions.filter { $0.key != record.key }
+        let others = versions.filter { $0.key != key }
         let compare: HTML = others.isEmpty ? "" : """
-            <form method="get" action="/portal/compare/\(record.key.percentEncoded(safe: "/"))" class="compare-form" id="compare-form">
+            <form method="get" action="/portal/compare/\(key.percentEncoded(safe: "/"))" class="compare-form" id="compare-form">
             <label for="compare-with">Compare with another version</label>
-            <select name="with" id="compare-with">\(others.map { other -> HTML in "<option value=\"\(other.key)\">\(other.file.name)</option>" })</select>
+            <select name="with" id="compare-with">\(others.map { other -> HTML in "<option value=\"\(other.key)\">\(other.name)</option>" })</select>
             <button type="submit" id="compare-button">Compare versions</button></form>
             """
         return """

@@ -182,11 +182,11 @@ struct ServeCommand: AsyncParsableCommand {
         let gate = ClaimGate()
         let hooks = ProcessingHooks(jobs: dataCenter.jobs, gate: gate, algorithms: dataCenter.algorithms) { request in try await planner.reprocess(request) }
         let direct = directUploads(dataCenter, ingestor: ingestor, metrics: metrics)
+        let missions = try await missionFlow(dataCenter, metrics: metrics, logger: logger)
         let portal = Portal(catalog: dataCenter.catalog, jobs: dataCenter.jobs, store: dataCenter.store, keys: dataCenter.catalog,
                             sessions: PortalSessions(store: dataCenter.catalog), alerts: alerting.store,
-                            latencyRequirementSeconds: alerting.requirement)
+                            latencyRequirementSeconds: alerting.requirement, missions: missions.portal)
         let integrity = try integrity(dataCenter, metrics: metrics, portal: portal, alerts: alerting.sink)
-        let missions = try await missionFlow(dataCenter, metrics: metrics, logger: logger)
         let server = DataCenterServer(
             configuration: configuration, ingestor: ingestor, keys: dataCenter.catalog, requestLog: dataCenter.catalog,
             processing: hooks,

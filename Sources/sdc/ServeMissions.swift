@@ -60,13 +60,13 @@ func loadMissionConfiguration(_ path: String?) throws -> MissionConfiguration? {
 }
 
 extension ServeCommand {
-    /// The missions' routes and the SWxSOC flow, when missions other than IMAP are hosted; nothing otherwise, so that an
-    /// IMAP-only data center serves exactly what it always did. Counts arrivals, rejections and processing outcomes in
-    /// `sdc_mission_files_total{mission, instrument, level, outcome}`.
+    /// The missions' routes, the SWxSOC flow and what the portal shows of the missions, when missions other than IMAP
+    /// are hosted; nothing otherwise, so that an IMAP-only data center serves exactly what it always did. Counts
+    /// arrivals, rejections and processing outcomes in `sdc_mission_files_total{mission, instrument, level, outcome}`.
     func missionFlow(_ dataCenter: DataCenter, metrics: ServerMetrics, logger: Logger) async throws
-        -> (routes: [any ServerExtension], services: [ServiceGroupConfiguration.ServiceConfiguration]) {
+        -> (routes: [any ServerExtension], services: [ServiceGroupConfiguration.ServiceConfiguration], portal: PortalMissions?) {
         let missions = try missionOptions.missionSet()
-        guard missions.missions.contains(where: { $0.grammar == .swxsoc }) else { return ([], []) }
+        guard missions.missions.contains(where: { $0.grammar == .swxsoc }) else { return ([], [], nil) }
         let catalog = try await dataCenter.missionCatalog(missions: missions)
         // Packages run in a scratch folder of their own: relative paths are made absolute here, against the current folder.
         func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
@@ -93,7 +93,7 @@ extension ServeCommand {
         logger.info("missions", metadata: ["hosted": "\(missions.names.joined(separator: ","))",
                                            "processing": "\(processing?.python ?? "off")",
                                            "algorithms": "\(algorithms?.references.mapValues { $0.mapValues(\.description) } ?? [:])"])
-        return ([routes], [.init(service: flow)])
+        return ([routes], [.init(service: flow)], PortalMissions(missions: missions, catalog: catalog))
     }
 }
 

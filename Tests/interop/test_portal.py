@@ -272,7 +272,8 @@ def test_grafana_dashboard_queries_only_metrics_the_server_exports(portal_server
         assert panel in titles, panel
     queried = {name for panel in dashboard["panels"] for target in panel["targets"] for name in re.findall(r"\bsdc_[a-z0-9_]+", target["expr"])}
     exported = {name for name, _ in scrape(portal_server.url)}
-    assert queried <= exported, queried - exported
+    # sdc_mission_* is exported only when missions are hosted beside IMAP: test_mission_portal.py checks it there.
+    assert {name for name in queried if not name.startswith("sdc_mission_")} <= exported, queried - exported
 
 
 def test_health_endpoints(portal_server):

@@ -1,0 +1,329 @@
+import Foundation
+import Hummingbird
+import SDCCatalog
+import SDCCore
+
+/// The missions a data center hosts beside IMAP (HERMES, PADRE, ...), as the portal shows them: a mission switcher in
+/// every page's header, and for a SWxSOC-style mission its own search, dashboard and quicklooks over the mission
+/// catalog. Who may see what follows the `/missions/<m>/` API: every visitor reads a mission's files unless signed
+/// in with a key limited to other missions (``APIKeyInfo/allows(mission:)``, as the API checks it), and the files
+/// kept aside are listed to write keys only.
+public struct PortalMissions: Sendable {
+    /// The hosted missions, IMAP among them or not.
+    public let missions: MissionSet
+    let catalog: any MissionCatalog
+
+    /// The portal's view of `missions`, whose SWxSOC files `catalog` holds.
+    public init(missions: MissionSet, catalog: any MissionCatalog) {
+        self.missions = missions
+        self.catalog = catalog
+    }
+
+    /// The hosted SWxSOC-style mission called `name`.
+    func swxsoc(named name: String) -> MissionProfile? {
+        missions.mission(named: name).flatMap { $0.grammar == .swxsoc ? $0 : nil }
+    }
+
+    /// The hosted SWxSOC-style mission whose storage keys start like `key` (`hermes/eea/l1/...`).
+    func mission(owningKey key: String) -> MissionProfile? {
+        key.split(separator: "/", maxSplits: 1).first.flatMap { swxsoc(named: String($0)) }
+    }
+
+    /// Refuses a key limited to other missions, as the mission routes do (403).
+    func checkAccess(_ mission: MissionProfile, key: APIKeyInfo?) throws(PortalError) {
+        guard let key, !key.allows(mission: mission.name) else { return }
+        throw .forbidden("Your API key is limited to \(key.missions?.joined(separator: ", ") ?? "") and cannot reach \(mission.name).")
+    }
+
+    /// The switcher of a page at `path`: the mission of `?mission=`, else of a mission file's quicklook, else IMAP
+    /// (or, for a key that cannot reach IMAP, the first mission it can).
+    func choice(path: String, query: [(String, String)], key: APIKeyInfo?) throws(PortalError) -> MissionChoice {
+        let reachable = missions.names.filter { key?.allows(mission: $0) ?? true }
+        let fallback = missions.hostsIMAP && reachable.contains("imap") ? "imap" : reachable.first ?? missions.names.first ?? "imap"
+        var current = fallback
+        if let requested = query.last(where: { $0.0 == "mission" })?.1, !requested.isEmpty {
+            guard missions.mission(named: requested) != nil else {
+                throw .notFound("Mission '\(requested)' is not hosted here: hosted missions are \(missions.names.joined(separator: ", ")).")
+            }
+            current = requested
+        } else if path.hasPrefix("/portal/quicklook/"), let mission = mission(owningKey: String(path.dropFirst("/portal/quicklook/".count))) {
+            current = mission.name
+        }
+        return MissionChoice(choices: reachable.contains(current) ? reachable : reachable + [current], current: current,
+                             defaultMission: fallback, action: path.hasPrefix("/portal/dashboard") ? "/portal/dashboard" : "/portal")
+    }
+}
+
+/// The mission switcher of a page: a form that GETs `?mission=`, so that it works without scripts.
+struct MissionChoice: Sendable, Equatable {
+    /// The missions the visitor may choose, in the data center's order.
+    let choices: [String]
+    /// The mission the page shows.
+    let current: String
+    /// The mission shown when none is chosen.
+    let defaultMission: String
+    /// Where the form goes: the dashboard from the dashboard, else the search page.
+    let action: String
+
+    /// `path` showing the current mission: with `?mission=` unless it is the default.
+    func link(_ path: String) -> String {
+        current == defaultMission ? path : "\(path)?mission=\(current.percentEncoded())"
+    }
+
+    static func switcher(_ choice: MissionChoice) -> HTML {
+        let options = choice.choices.map { name -> HTML in
+            "<option value=\"\(name)\"\(HTML(trusted: name == choice.current ? " selected" : ""))>\(name.uppercased())</option>"
+        }
+        return """
+            <form method="get" action="\(choice.action)" class="mission-switcher" id="mission-switcher">\
+            <label for="mission-select">Mission</label> <select name="mission" id="mission-select">\(options)</select> \
+            <button type="submit" id="mission-button">Show</button></form>
+            """
+    }
+
+    /// Added to the layout's stylesheet when missions are hosted.
+    static let stylesheet = """
+        .mission-switcher{display:flex;align-items:center;gap:.4rem;margin:0}.mission-switcher label{font-weight:600}
+        .mission-switcher select,.mission-switcher button{font:inherit}td.status-success{color:#116329}td.status-pending{color:#57606a}
+        td.time{white-space:nowrap}.status-message{display:inline-block;max-width:24rem;overflow-wrap:anywhere;font-weight:400}
+        """
+}
+
+/// The search of a SWxSOC mission's files: the `/missions/<m>/query` filters, plus the processing status.
+struct MissionSearch: Sendable {
+    var instrument = "", level = "", descriptor = "", status = "", startDate = "", endDate = ""
+    var query: MissionFileQuery
+    var state: MissionFileStatus.State?
+
+    init(parameters: [(String, String)], mission: MissionProfile) throws(PortalError) {
+        query = MissionFileQuery(mission: mission.name)
+        for (name, value) in parameters where !value.isEmpty {
+            switch name {
+            case "mission": continue
+            case "instrument":
+                guard let known = mission.instrument(named: value) else {
+                    throw .badRequest("instrument '\(value)' is not a \(mission.name) instrument: expected one of \(mission.instruments.map(\.name).joined(separator: ", ")).")
+                }
+                instrument = known.name
+                query.instrument = known.name
+            case "level":
+                guard mission.levels.contains(value) else {
+                    throw .badRequest("level '\(value)' is not a \(mission.name) level: expected one of \(mission.levels.joined(separator: ", ")).")
+                }
+                level = value
+                query.level = value
+            case "descriptor":
+                descriptor = value
+                query.descriptor = value
+            case "status":
+                guard let known = MissionFileStatus.State(rawValue: value) else {
+                    throw .badRequest("status '\(value)' is not pending, success or failed.")
+                }
+                status = value
+                state = known
+            case "start_date", "end_date":
+                guard let day = SWxSOCTime(iso: value), !value.contains("T") else {
+                    throw .badRequest("\(name) '\(value)' is not a date: expected YYYY-MM-DD.")
+                }
+                if name == "start_date" {
+                    startDate = value
+                    query.startTime = day
+                } else {
+                    endDate = value
+                    query.endTime = SWxSOCTime(unixMilliseconds: day.unixMilliseconds + 86_400_000 - 1)
+                }
+            default:
+                throw .badRequest("\(name) is not a search field: expected instrument, level, descriptor, status, start_date or end_date.")
+            }
+        }
+    }
+}
+
+enum MissionPages {
+    /// Rows listed on one search page; the count says when there are more.
+    static let maximumRows = 500
+
+    static func title(_ mission: MissionProfile) -> String { mission.name.uppercased() }
+
+    static func searchForm(_ mission: MissionProfile, _ search: MissionSearch?) -> HTML {
+        func options(_ values: [String], selected: String) -> HTML {
+            let choices = values.map { value -> HTML in
+                "<option value=\"\(value)\"\(HTML(trusted: value == selected ? " selected" : ""))>\(value)</option>"
+            }
+            return "<option value=\"\">any</option>\(choices)"
+        }
+        return """
+            <form class="search" method="get" action="/portal/search" id="search-form">
+            <input type="hidden" name="mission" value="\(mission.name)">
+            <label>Instrument <select name="instrument" id="instrument">\(options(mission.instruments.map(\.name), selected: search?.instrument ?? ""))</select></label>
+            <label>Level <select name="level" id="level">\(options(mission.levels, selected: search?.level ?? ""))</select></label>
+            <label>Descriptor <input name="descriptor" id="descriptor" value="\(search?.descriptor ?? "")"></label>
+            <label>Status <select name="status" id="status">\(options(MissionFileStatus.State.allCases.map(\.rawValue), selected: search?.status ?? ""))</select></label>
+            <label>Time from <input type="date" name="start_date" id="start_date" value="\(search?.startDate ?? "")"></label>
+            <label>Time to <input type="date" name="end_date" id="end_date" value="\(search?.endDate ?? "")"></label>
+            <div><button type="submit" id="search-button">Search</button></div>
+            </form>
+            """
+    }
+
+    static func downloadPath(_ mission: String, key: String) -> String { "/missions/\(mission)/download/\(key.percentEncoded(safe: "/"))" }
+
+    static func results(_ mission: MissionProfile, rows: [(record: MissionFileRecord, status: MissionFileStatus)]) -> HTML {
+        guard !rows.isEmpty else { return #"<p id="no-results">No files match.</p>"# }
+        let shown = rows.prefix(maximumRows)
+        let body = shown.map { row -> HTML in
+            let file = row.record.file
+            let origins = row.record.origins.map { origin -> HTML in
+                "<li><a href=\"\(downloadPath(mission.name, key: origin))\">\(origin.split(separator: "/").last.map(String.init) ?? origin)</a></li>"
+            }
+            let quicklook: HTML = file.fileExtension == "cdf"
+                ? " <a href=\"/portal/quicklook/\(row.record.key.percentEncoded(safe: "/"))\" class=\"quicklook-link\">quicklook</a>" : ""
+            let seconds: HTML = row.status.processingSeconds.map { " (\(String(format: "%.2f", $0)) s)" } ?? ""
+            return """
+                <tr class="mission-file" data-level="\(file.level)"><td>\(file.name)</td><td>\(file.instrument.name)</td><td>\(file.level)</td>\
+                <td>\(file.mode ?? "")</td><td>\(file.descriptor ?? "")</td><td class="time">\(file.time.isot)</td><td>\(file.version?.text ?? "")</td>\
+                <td class="status-\(row.status.state.rawValue)">\(row.status.state.rawValue)\(seconds)<br><span class="muted status-message">\(row.status.message)</span></td>\
+                <td><ul class="inline-list">\(origins)</ul></td><td class="num">\(Format.bytes(row.record.size))</td>\
+                <td><a href="\(downloadPath(mission.name, key: row.record.key))" class="download-link" download>download</a>\(quicklook)</td></tr>
+                """
+        }
+        let count: HTML = rows.count > shown.count ? "The first \(shown.count) of \(rows.count) files" : "\(rows.count) file\(rows.count == 1 ? "" : "s")"
+        return """
+            <p id="result-count">\(count)</p>
+            <div class="scroll"><table id="results"><caption class="visually-hidden">\(title(mission)) files</caption><thead><tr>\
+            <th scope="col">File</th><th scope="col">Instrument</th><th scope="col">Level</th><th scope="col">Mode</th>\
+            <th scope="col">Descriptor</th><th scope="col">Time (UTC)</th><th scope="col">Version</th><th scope="col">Status</th>\
+            <th scope="col">Made from</th><th scope="col">Size</th><th scope="col">Links</th></tr></thead>
+            <tbody>\(body)</tbody></table></div>
+            """
+    }
+
+    /// Files by instrument and level and what the flow did with them, processing status, and (for write keys) the
+    /// files kept aside.
+    static func dashboard(_ mission: MissionProfile, rows: [(record: MissionFileRecord, status: MissionFileStatus)],
+                          rejected: [RejectedFile], showRejected: Bool) -> HTML {
+        struct Counts { var received = 0, produced = 0, pending = 0, processed = 0, failed = 0 }
+        var counts: [String: [String: Counts]] = [:]
+        var bytes: Int64 = 0
+        for row in rows {
+            let file = row.record.file
+            var entry = counts[file.instrument.name, default: [:]][file.level, default: Counts()]
+            if row.record.origins.isEmpty { entry.received += 1 } else { entry.produced += 1 }
+            switch row.status.state {
+            case .pending: entry.pending += 1
+            case .success: entry.processed += 1
+            case .failed: entry.failed += 1
+            }
+            counts[file.instrument.name, default: [:]][file.level] = entry
+            bytes = bytes.addingReportingOverflow(row.record.size).overflow ? .max : bytes + row.record.size
+        }
+        var table: [HTML] = []
+        for instrument in mission.instruments.map(\.name) {
+            guard let levels = counts[instrument] else { continue }
+            for level in mission.levels {
+                guard let entry = levels[level] else { continue }
+                let search = "/portal/search?" + URLText.query([("mission", mission.name), ("instrument", instrument), ("level", level)])
+                table.append("""
+                    <tr id="counts-\(instrument)-\(level)"><th scope="row"><a href="\(search)">\(instrument) \(level)</a></th>\
+                    <td class="num">\(entry.received)</td><td class="num">\(entry.produced)</td><td class="num">\(entry.pending)</td>\
+                    <td class="num">\(entry.processed)</td><td class="num">\(entry.failed)</td></tr>
+                    """)
+            }
+        }
+        let countsTable: HTML = table.isEmpty ? "<p class=\"muted\" id=\"no-files\">No \(title(mission)) files yet.</p>" : """
+            <div class="scroll"><table id="mission-counts"><thead><tr><th scope="col">Instrument and level</th><th scope="col">Received</th>\
+            <th scope="col">Produced</th><th scope="col">Pending</th><th scope="col">Processed</th><th scope="col">Failed</th></tr></thead>
+            <tbody>\(table)</tbody></table></div>
+            """
+        let recent = rows.sorted { ($0.status.lastTime, $0.record.key) > ($1.status.lastTime, $1.record.key) }.prefix(20).map { row -> HTML in
+            """
+            <tr><td>\(row.record.file.name)</td><td class="status-\(row.status.state.rawValue)">\(row.status.state.rawValue)</td>\
+            <td><span class="status-message">\(row.status.message)</span></td><td class="num">\(row.status.processingSeconds.map { String(format: "%.2f s", $0) } ?? "")</td>\
+            <td>\(row.status.lastTime.iso8601)</td></tr>
+            """
+        }
+        let status: HTML = recent.isEmpty ? "<p class=\"muted\">Nothing processed yet.</p>" : """
+            <div class="scroll"><table id="mission-status"><thead><tr><th scope="col">File</th><th scope="col">Status</th>\
+            <th scope="col">Message</th><th scope="col">Took</th><th scope="col">Changed (UTC)</th></tr></thead>
+            <tbody>\(recent)</tbody></table></div>
+            """
+        let rejectedList: HTML
+        if !showRejected {
+            rejectedList = "<p class=\"muted\" id=\"rejected-hidden\">\(rejected.count) files kept aside; sign in with a write key to see them.</p>"
+        } else if rejected.isEmpty {
+            rejectedList = "<p class=\"muted\" id=\"no-rejected\">No file kept aside.</p>"
+        } else {
+            let items = rejected.map { file -> HTML in
+                "<tr><td>\(file.name)</td><td>\(file.reason)</td><td>\(file.receivedAt.iso8601)</td><td class=\"num\">\(Format.bytes(file.size))</td><td>\(file.key)</td></tr>"
+            }
+            rejectedList = """
+                <div class="scroll"><table id="rejected"><thead><tr><th scope="col">Name</th><th scope="col">Reason</th>\
+                <th scope="col">Received (UTC)</th><th scope="col">Size</th><th scope="col">Kept as</th></tr></thead>
+                <tbody>\(items)</tbody></table></div>
+                """
+        }
+        let pending = rows.filter { $0.status.state == .pending }.count
+        let failed = rows.filter { $0.status.state == .failed }.count
+        return """
+            <section aria-labelledby="now-heading"><h2 id="now-heading">Now</h2><div class="tiles">
+            <p class="tile" id="mission-files">\(rows.count) files, \(Format.bytes(bytes)) stored</p>
+            <p class="tile">Pending <strong id="mission-pending">\(pending)</strong></p>
+            <p class="tile">Failed <strong id="mission-failed">\(failed)</strong></p>
+            <p class="tile">Kept aside <strong id="mission-rejected">\(rejected.count)</strong></p>
+            </div></section>
+            <section aria-labelledby="counts-heading"><h2 id="counts-heading">Files by instrument and level</h2>\(countsTable)</section>
+            <section aria-labelledby="status-heading"><h2 id="status-heading">Processing status</h2>\(status)</section>
+            <section aria-labelledby="rejected-heading"><h2 id="rejected-heading">Files kept aside</h2>\(rejectedList)</section>
+            """
+    }
+}
+
+extension Portal {
+    /// The SWxSOC-style mission whose pages the visitor chose, if any (nil: IMAP's pages); a key limited to other
+    /// missions is refused.
+    func missionPage(for visitor: Visitor) throws(PortalError) -> MissionProfile? {
+        guard let missions, let choice = visitor.missions, let mission = missions.swxsoc(named: choice.current) else { return nil }
+        try missions.checkAccess(mission, key: visitor.key)
+        return mission
+    }
+
+    /// `/portal` and `/portal/search` for a SWxSOC mission: the filters and the files they select.
+    func missionSearch(_ request: Request, mission: MissionProfile, visitor: Visitor) async throws -> Response {
+        guard let missions else { throw PortalError.notFound("No missions are hosted beside IMAP.") }
+        let title = "Search \(MissionPages.title(mission)) data"
+        let search: MissionSearch
+        do {
+            search = try MissionSearch(parameters: request.queryPairs, mission: mission)
+        } catch {
+            let body: HTML = "<p class=\"error\" id=\"search-error\">\(error.text)</p>\(MissionPages.searchForm(mission, nil))"
+            return html(Layout.page(title: title, visitor: visitor, body: body), status: .badRequest)
+        }
+        var rows = try await missions.catalog.files(matching: search.query)
+        if let state = search.state { rows = rows.filter { $0.status.state == state } }
+        let body: HTML = "\(MissionPages.searchForm(mission, search))\(searchScript)<h2>Files</h2>\(MissionPages.results(mission, rows: rows))"
+        return html(Layout.page(title: title, visitor: visitor, body: body))
+    }
+
+    /// `/portal/dashboard` for a SWxSOC mission.
+    func missionDashboard(mission: MissionProfile, visitor: Visitor) async throws -> Response {
+        guard let missions else { throw PortalError.notFound("No missions are hosted beside IMAP.") }
+        let rows = try await missions.catalog.files(matching: MissionFileQuery(mission: mission.name))
+        let rejected = try await missions.catalog.rejected(mission: mission.name)
+        let body = MissionPages.dashboard(mission, rows: rows, rejected: rejected, showRejected: (visitor.key?.scope ?? .read) >= .write)
+        return html(Layout.page(title: "\(MissionPages.title(mission)) dashboard", visitor: visitor, body: body))
+    }
+
+    /// The quicklook of a mission's CDF, found by its storage key in the mission catalog.
+    func missionQuicklook(_ request: Request, mission: MissionProfile, key: String, visitor: Visitor) async throws -> Response {
+        guard let missions else { throw PortalError.notFound("No missions are hosted beside IMAP.") }
+        try missions.checkAccess(mission, key: visitor.key)
+        guard let record = try await missions.catalog.record(forKey: key) else {
+            throw PortalError.notFound("There is no \(MissionPages.title(mission)) file \(key).")
+        }
+        guard record.file.fileExtension == "cdf" else { throw PortalError.notFound("\(record.file.name) is not a CDF file: there is nothing to plot.") }
+        let file = record.file
+        let search = "/portal/search?" + URLText.query([("mission", mission.name), ("instrument", file.instrument.name), ("level", file.level)])
+        let back: HTML = "<a href=\"\(search)\" id=\"back-to-files\">Back to \(MissionPages.title(mission)) \(file.instrument.name) \(file.level) files</a>"
+        return try await quicklook(request, object: (record.key, file.name, record.sha256), back: back, versions: [], visitor: visitor)
+    }
+}
