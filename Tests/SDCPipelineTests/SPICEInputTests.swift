@@ -105,19 +105,40 @@ struct SPICEInputTests {
     @Test func theBuiltInIMAPProfileLoadsByNameAndEveryStepRunsImapCLI() throws {
         let configuration = try PipelineConfiguration(folder: URL(fileURLWithPath: "imap"))
         #expect(configuration.source.lastPathComponent == "imap")
-        #expect(configuration.graph.products == [ProductNode("glows", "l1a", "all"), ProductNode("mag", "l1a", "all"),
+        #expect(configuration.graph.products == [ProductNode("glows", "l1a", "all"), ProductNode("glows", "l1b", "de"), ProductNode("glows", "l1b", "hist"),
+                                                 ProductNode("mag", "l1a", "all"),
                                                  ProductNode("mag", "l1b", "burst-magi"), ProductNode("mag", "l1b", "burst-mago"),
                                                  ProductNode("mag", "l1b", "norm-magi"), ProductNode("mag", "l1b", "norm-mago"),
                                                  ProductNode("mag", "l1c", "norm-magi"), ProductNode("mag", "l1c", "norm-mago"),
+                                                 ProductNode("mag", "l1d", "norm-srf"),
+                                                 ProductNode("mag", "l2", "burst-srf"), ProductNode("mag", "l2", "norm-srf"),
                                                  ProductNode("swapi", "l1", "hk"), ProductNode("swapi", "l1", "sci"), ProductNode("swapi", "l2", "sci")])
         for product in configuration.graph.products {
             let algorithm = try #require(configuration.registry.algorithm(for: product))
             #expect(algorithm.installedEntry?.reference.name == "imap-processing" && algorithm.installedEntry?.entryPoint == "imap_cli")
-            // Every kernel edge is a non-triggering input, as in production.
-            for edge in configuration.graph.inputs(of: product) where edge.parent.dataType == "spice" {
+            // The leapseconds and SCLK kernels never trigger, as in production.
+            for edge in configuration.graph.inputs(of: product) where ["leapseconds", "spacecraft_clock"].contains(edge.parent.source) {
                 #expect(edge.relationship == .hardNoTrigger)
             }
         }
+        // MAG L1D and L2 take production's kernels: new attitude, pointing and reconstructed ephemeris kernels (and
+        // for L1D the spin table) trigger them.
+        let magKernels: [SPICEKernelType: Relationship] = [
+            .attitudeHistory: .hard, .pointingAttitude: .hard, .ephemerisReconstructed: .hard, .ephemerisPredicted: .hardNoTrigger,
+            .imapFrames: .hardNoTrigger, .scienceFrames: .hardNoTrigger, .leapseconds: .hardNoTrigger, .spacecraftClock: .hardNoTrigger,
+            .planetaryEphemeris: .hardNoTrigger, .planetaryConstants: .hardNoTrigger]
+        func kernels(of product: ProductNode) -> [SPICEKernelType: Relationship] {
+            Dictionary(uniqueKeysWithValues: configuration.graph.inputs(of: product).compactMap { edge in edge.parent.kernelType.map { ($0, edge.relationship) } })
+        }
+        for mode in ["norm", "burst"] {
+            let product = ProductNode("mag", "l2", "\(mode)-srf")
+            #expect(kernels(of: product) == magKernels)
+            #expect(configuration.registry.algorithm(for: product)?.products == ["srf", "dsrf", "gse", "gsm", "rtn"].map {
+                ProductNode("mag", "l2", "\(mode)-\($0)")
+            })
+        }
+        #expect(kernels(of: ProductNode("mag", "l1d", "norm-srf")) == magKernels.merging([.spin: .hard]) { $1 })
+        #expect(configuration.registry.algorithm(for: ProductNode("mag", "l1d", "norm-srf"))?.products.count == 11)
         #expect(configuration.registry.algorithm(for: ProductNode("swapi", "l1", "hk"))?.products == [ProductNode("swapi", "l1a", "hk"),
                                                                                                       ProductNode("swapi", "l1b", "hk")])
     }

@@ -57,3 +57,24 @@ def offsets(path: Path, l1, l1_name: str, logical_source: str) -> Path:
     variable("quality_bitmask", cdflib.cdfwrite.CDF.CDF_UINT2, np.zeros(count, dtype=np.uint16))
     cdf.close()
     return path
+
+
+def l1d_calibration(path: Path) -> Path:
+    """A MAG ``l1d-calibration`` ancillary CDF in the layout imap_processing 1.0.40's mag_l1d reads (without an epoch):
+    per sensor the 3 x 3 x 4 rotation, per sensor and range the offsets (2 x 4 x 3), the number of spins to average
+    the spin offsets over, the quality flag threshold, the spin average application factor and the gradiometer
+    factor. Placeholder values: identity rotations, no offsets."""
+    import cdflib
+    from cdflib.cdfwrite import CDF
+
+    cdf = CDF(str(path))
+    cdf.write_globalattrs({"Logical_source": {0: "imap_mag_l1d-calibration"}, "Data_version": {0: "v001"}})
+    identity = np.ascontiguousarray(np.repeat(np.eye(3)[:, :, None], 4, axis=2))
+    for name, data_type, data in (("URFTOORFO", CDF.CDF_DOUBLE, identity), ("URFTOORFI", CDF.CDF_DOUBLE, identity),
+                                  ("offsets", CDF.CDF_DOUBLE, np.zeros((2, 4, 3))), ("number_of_spins", CDF.CDF_INT4, np.array(2, dtype=np.int32)),
+                                  ("quality_flag_threshold", CDF.CDF_DOUBLE, np.array(1.0)),
+                                  ("spin_average_application_factor", CDF.CDF_DOUBLE, np.array(0.5)), ("gradiometer_factor", CDF.CDF_DOUBLE, np.ones(3))):
+        cdf.write_var({"Variable": name, "Data_Type": data_type, "Num_Elements": 1, "Rec_Vary": False, "Dim_Sizes": list(np.shape(data))},
+                      var_attrs={"VAR_TYPE": "data"}, var_data=data)
+    cdf.close()
+    return path

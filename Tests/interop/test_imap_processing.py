@@ -347,13 +347,15 @@ def test_imap_profile_waits_for_kernels_then_makes_every_product_down_to_l2_by_i
             assert len(cdf.varget("epoch")) > 0, key
             if level != "l2":
                 assert parents(cdf) == sorted(get(server, f"lineage/{key}").json()["inputs"]), key
-    # Only GLOWS L1B and MAG L2 of that day wait: their tables, the spin table and attitude, ephemeris and frame kernels
-    # are not there (test_imap_profile_makes_glows_l1b_from_kernels_and_tables provides GLOWS's for another day,
-    # test_imap_profile_makes_mag_l2_in_five_frames_once_its_tables_and_kernels_arrive MAG's).
+    # Only GLOWS L1B and MAG L1D and L2 of that day wait: their tables, the spin table and attitude, ephemeris and frame
+    # kernels are not there (test_imap_profile_makes_glows_l1b_from_kernels_and_tables provides GLOWS's for another
+    # day, test_imap_profile_makes_mag_l1d_and_l2_once_their_tables_and_kernels_arrive MAG's).
     waiting = [line for line in sdc_jobs_list(server, "--waiting").splitlines() if "waiting for" in line]
     mag_l2 = [line for line in waiting if "(mag, l2, " in line]
     assert len(mag_l2) == 2 and all("ancillary mag l2-calibration valid on 20240924" in line for line in mag_l2), waiting
-    waiting = [line for line in waiting if line not in mag_l2]
+    mag_l1d = [line for line in waiting if "(mag, l1d, " in line]
+    assert len(mag_l1d) == 1 and "ancillary mag l1d-calibration valid on 20240924" in mag_l1d[0], waiting
+    waiting = [line for line in waiting if line not in mag_l2 + mag_l1d]
     assert len(waiting) == 1 and "(glows, l1b, hist)" in waiting[0] and "ancillary glows pipeline-settings valid on 20240924" in waiting[0], waiting
     # sdc's lineage of L2 is what its job received: the L1 science product and the two SWAPI tables. The file's own
     # Parents are L1 sci's: imap_processing 1.0.40's swapi_l2 builds its dataset from the L1 dataset, attributes
@@ -467,11 +469,13 @@ def test_imap_profile_makes_glows_l1b_from_kernels_and_tables(imap_profile, imap
     assert de.varget("direct_event_pulse_lengths")[0][:3].tolist() == [100.0, 91.0, 92.0]
 
 
-def test_imap_profile_makes_mag_l2_in_five_frames_once_its_tables_and_kernels_arrive(imap_profile, imap_processing, tmp_path):
-    """MAG L2 (normal and burst mode, each in SRF, DSRF, GSE, GSM and RTN) through imap_cli under --pipeline imap:
-    the day's L2 waits, visibly, for the calibration table, the attitude, pointing and ephemeris kernels and the
-    offsets tables; once the MAG team's offsets (made from the newest L1C norm-mago and L1B burst-mago) arrive, L2 is
-    made by itself. The kernels are synthesized for the day (imap_kernels.py); the tables hold placeholder values."""
+def test_imap_profile_makes_mag_l1d_and_l2_once_their_tables_and_kernels_arrive(imap_profile, imap_processing, tmp_path):
+    """MAG L2 (normal and burst mode, each in SRF, DSRF, GSE, GSM and RTN) and L1D (both modes in SRF, DSRF, GSE and
+    RTN) through imap_cli under --pipeline imap: the day's L2 waits, visibly, for the calibration table, the attitude,
+    pointing and ephemeris kernels and the offsets tables; once the MAG team's offsets (made from the newest L1C
+    norm-mago and L1B burst-mago) arrive, L2 is made by itself; L1D likewise once its calibration and spin tables
+    arrive. The kernels are synthesized for the day (imap_kernels.py); the tables hold placeholder values."""
+    import cdflib
     import numpy as np
 
     import imap_mag
@@ -550,3 +554,31 @@ def test_imap_profile_makes_mag_l2_in_five_frames_once_its_tables_and_kernels_ar
         for frame in frames[1:]:
             assert np.allclose(np.linalg.norm(vectors[frame], axis=1), np.linalg.norm(vectors["srf"], axis=1), rtol=1e-4), frame
         assert not np.allclose(vectors["gse"], vectors["srf"]) and not np.allclose(vectors["dsrf"], vectors["srf"])
+
+    # MAG L1D waits for its calibration table and the spin table; once they arrive it is made by itself.
+    l1d_waiting = [row["waiting_for"] for row in jobs(server, status="waiting") if (row["instrument"], row["data_level"]) == ("mag", "l1d")]
+    assert len(l1d_waiting) == 1 and l1d_waiting[0] == (f"ancillary mag l1d-calibration valid on {DATE}; spin kernel (spin, historical) covering {DATE}"), l1d_waiting
+    for path in (imap_mag.l1d_calibration(tmp_path / "imap_mag_l1d-calibration_20240101_v001.cdf"),
+                 imap_l0.spin_table(tmp_path / "imap_2024_268_2024_268_01.spin.csv", MET - 3600, 480)):
+        arrive(path)
+    l1d_made = [f"{mode}-{frame}" for mode in ("norm", "burst") for frame in ("srf", "dsrf", "gse", "rtn")]
+    wait_for(settled(lambda: sorted(products(server, "mag", "l1d")) == sorted(l1d_made)), "MAG L1D", timeout=300)
+    l1d_jobs = jobs(server, instrument="mag", data_level="l1d", limit=100)
+    assert len(l1d_jobs) == 1 and l1d_jobs[0]["status"] == "SUCCEEDED", l1d_jobs
+    job = l1d_jobs[0]
+    l1 = {descriptor: products(server, "mag", level)[descriptor]
+          for level, descriptor in (("l1c", "norm-mago"), ("l1c", "norm-magi"), ("l1b", "burst-mago"), ("l1b", "burst-magi"))}
+    assert sorted(job["inputs"]) == sorted([*(Path(key).name for key in l1.values()), "imap_mag_l1d-calibration_20240101_v001.cdf",
+                                            "imap_2024_268_2024_268_01.spin.csv", *(k.name for k in kernel_files)])
+    for descriptor in l1d_made:
+        key = f"imap/mag/l1d/2024/09/imap_mag_l1d_{descriptor}_{DATE}_v001.0001.cdf"
+        assert key in job["outputs"]
+        cdf = read_cdf(server, key, tmp_path)
+        assert parents(cdf) == sorted(get(server, f"lineage/{key}").json()["inputs"]) == sorted(job["inputs"]), key
+        vectors = cdf.varget(f"b_{descriptor.split('-')[1]}")
+        assert len(vectors) == len(read_cdf(server, l1[f"{descriptor.split('-')[0]}-mago"], tmp_path).varget("epoch")), key
+        assert np.isfinite(vectors).all() and (np.abs(vectors) < 1e30).all(), key
+    # The spin offsets imap_cli computes are uploaded as an ancillary table (not a product of the job's level).
+    spin_offsets = tmp_path / "imap_mag_spin-offsets_20240924_20240924_v001.cdf"
+    spin_offsets.write_bytes(get(server, f"download/imap/ancillary/mag/{spin_offsets.name}").content)
+    assert len(cdflib.CDF(str(spin_offsets)).varget("epoch")) > 0
