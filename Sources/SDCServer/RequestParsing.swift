@@ -6,14 +6,35 @@ extension Request {
     /// Query parameters in order, form-decoded (`+` is a space).
     var orderedQueryParameters: [(String, String)] { (uri.query ?? "").formDecodedPairs }
 
-    /// The percent-decoded remainder of the path after `/<route>/` (and the family prefix), or nil if the route
-    /// segment is last. Throws 400 when the path is not valid percent-encoding.
+    /// The percent-decoded remainder of the path after `/<route>/` (and the family prefix), empty when the route
+    /// segment is last or absent; empty segments (doubled slashes) are dropped. Throws 400 when the path is not valid
+    /// percent-encoding. Scans the path's bytes once, without an array of segments: every upload, download and
+    /// presigned request runs it.
     func pathRemainder(after route: String) throws -> String {
-        let segments = uri.path.split(separator: "/", omittingEmptySubsequences: true)
-        guard let index = segments.firstIndex(where: { $0 == route }) else { return "" }
-        let raw = segments[(index + 1)...].joined(separator: "/")
-        guard let decoded = raw.percentDecoded() else {
-            throw APIError.badRequest("The path '\(raw)' is not valid percent-encoding.")
+        let slash = UInt8(ascii: "/")
+        let path = Array(uri.path.utf8), routeBytes = Array(route.utf8)
+        var raw: [UInt8] = []
+        var found = false
+        var start = 0
+        while start < path.count {
+            guard path[start] != slash else {
+                start += 1
+                continue
+            }
+            var end = start + 1
+            while end < path.count && path[end] != slash { end += 1 }
+            if found {
+                if !raw.isEmpty { raw.append(slash) }
+                raw.append(contentsOf: path[start..<end])
+            } else if path[start..<end].elementsEqual(routeBytes) {
+                found = true
+            }
+            start = end
+        }
+        guard found else { return "" }
+        let text = String(decoding: raw, as: UTF8.self)
+        guard let decoded = text.percentDecoded() else {
+            throw APIError.badRequest("The path '\(text)' is not valid percent-encoding.")
         }
         return decoded
     }
