@@ -50,6 +50,8 @@ public struct AlgorithmSpec: Sendable, Hashable {
     public var kind: AlgorithmKind
     /// The products an external algorithm declares it makes (`makes:`), at any level; empty means its own product.
     public var makes: [ProductNode] = []
+    /// Whether jobs are made per day or per pointing (`partition:`).
+    public var partition: Partition = .daily
 
     /// The products a job of this algorithm makes: for the built-in L1A, one per configured container product; for an
     /// external algorithm, what it declares (its own product when it declares nothing).
@@ -160,6 +162,7 @@ public struct AlgorithmRegistry: Sendable {
             var algorithm: String?
             var entry_point: String?
             var makes: [String]?
+            var partition: String?
         }
         var algorithms: [Entry]
     }
@@ -224,6 +227,10 @@ public struct AlgorithmRegistry: Sendable {
             specs.append(AlgorithmSpec(product: product, name: entry.name, version: version, majorVersion: entry.major_version ?? 1,
                                        timeoutSeconds: entry.timeout_seconds ?? 3600, maxAttempts: entry.max_attempts ?? 3, kind: kind,
                                        makes: try Self.makes(entry.makes, of: product, kind: kind)))
+        }
+        // One spec per entry, in order.
+        for (index, entry) in file.algorithms.enumerated() {
+            specs[index].partition = try Partition(entry.partition, of: specs[index].product)
         }
         self = try Self.checked(specs)
     }

@@ -4,6 +4,7 @@ import SDCCatalog
 import SDCCore
 import SDCIngest
 import SDCJobs
+import SDCStorage
 import ServiceLifecycle
 
 /// Turns arriving files into jobs (pipeline.md §2.2): every ingested file triggers its downstream products for its
@@ -27,17 +28,20 @@ public struct Planner: IngestListener, Service {
     public var settleMilliseconds: Int64
     /// Triggers planned per round, so that a large reprocessing campaign is planned in bounded steps.
     public var batchSize = 64
+    /// Where repoint tables are read from, for products partitioned by repointing (``Partition/repoint``).
+    public let objects: (any ObjectStore)?
     let clock: JobClock
     let logger: Logger
 
     public init(graph: DependencyGraph, registry: AlgorithmRegistry, catalog: any FileCatalog, jobs: any JobStore,
-                algorithms: (any AlgorithmStore)? = nil, settleMilliseconds: Int64 = 500, clock: JobClock = .system,
+                algorithms: (any AlgorithmStore)? = nil, objects: (any ObjectStore)? = nil, settleMilliseconds: Int64 = 500, clock: JobClock = .system,
                 logger: Logger = Logger(label: "sdc.planner")) {
         self.graph = graph
         self.registry = registry
         self.catalog = catalog
         self.jobs = jobs
         self.algorithms = algorithms
+        self.objects = objects
         self.settleMilliseconds = settleMilliseconds
         self.clock = clock
         self.logger = logger
@@ -212,12 +216,21 @@ public struct Planner: IngestListener, Service {
         }
         var inputs = ProcessingInputCollection()
         var missing: [String] = []
+        var repointing = repointing
+        if algorithm.partition == .repoint, repointing == nil {
+            switch try await self.repointing(of: product, on: date) {
+            case .success(let found): repointing = found
+            case .failure(let wait): missing.append(wait.description)
+            }
+        }
         // Production requires one kernel of any requested ephemeris type when a job requests several (MAG L2 names
         // reconstructed and predicted): those edges are satisfied together.
         let ephemerisEdges = graph.inputs(of: product).filter { $0.parent.kernelType?.isEphemeris == true && $0.relationship.isRequired }
         var ephemerisFound = false
         for edge in graph.inputs(of: product) {
-            let files = try await inputFiles(for: edge.parent, date: date, repointing: repointing)
+            // A repoint-partitioned product made from daily products reads them by day.
+            let daily = algorithm.partition == .repoint && registry.algorithm(for: edge.parent)?.partition != .repoint
+            let files = try await inputFiles(for: edge.parent, date: date, repointing: daily ? nil : repointing)
             if files.isEmpty && edge.relationship.isRequired {
                 if ephemerisEdges.count < 2 || !ephemerisEdges.contains(edge) { missing.append(Self.describe(missing: edge.parent, date: date)) }
                 continue
@@ -228,6 +241,8 @@ public struct Planner: IngestListener, Service {
         if ephemerisEdges.count > 1 && !ephemerisFound {
             missing.append("an ephemeris kernel (\(ephemerisEdges.map(\.parent.source).joined(separator: " or "))) covering \(date)")
         }
+        var seen = Set<String>()  // a missing repoint table is also a missing input of the `repoint` edge
+        missing = missing.filter { seen.insert($0).inserted }
         guard missing.isEmpty else { return .waiting(missing.joined(separator: "; ")) }
         guard let identity = try await jobIdentity(of: algorithm, for: product, date: date, campaign: campaign) else {
             return .waiting("the algorithm \(algorithm.installedEntry?.reference.description ?? algorithm.name) to be installed "
@@ -261,7 +276,8 @@ public struct Planner: IngestListener, Service {
 
     /// The files of an upstream node that serve `date`: the newest version of each science series for that day;
     /// the newest ancillary file valid that day per descriptor; the newest kernels of a SPICE type covering it (for a
-    /// `best` edge, of the first accepted type that covers it: predictions stand in for missing reconstructions).
+    /// `best` edge, of the first accepted type that covers it: predictions stand in for missing reconstructions; of
+    /// repoint tables, which imap_cli takes one of, the one reaching furthest).
     func inputFiles(for node: ProductNode, date: FileDate, repointing: Int?) async throws -> [IMAPFileName] {
         if var query = FileQuery.science(of: node, on: date, repointing: repointing) {
             query.versions = .newest
@@ -288,6 +304,7 @@ public struct Planner: IngestListener, Service {
             query.endDate = date
             query.latest = true
             let kernels = try await catalog.kernels(matching: query).map(\.file)
+            if kernelType == .repoint, let newest = RepointTable.newest(of: kernels) { return [newest] }
             if !kernels.isEmpty { return kernels }
         }
         return []

@@ -162,7 +162,7 @@ struct ServeCommand: AsyncParsableCommand {
         let dataCenter = try await root.open(uploads: upload)
         let pipeline = try pipelineOptions.load()
         let planner = Planner(graph: pipeline.graph, registry: pipeline.registry, catalog: dataCenter.catalog, jobs: dataCenter.jobs,
-                              algorithms: dataCenter.algorithms, logger: Logger(label: "sdc.planner"))
+                              algorithms: dataCenter.algorithms, objects: dataCenter.store, logger: Logger(label: "sdc.planner"))
         try await pipeline.registry.recordProducts(in: dataCenter.algorithms)
 
         var configuration = ServerConfiguration()

@@ -291,3 +291,21 @@ def glows_de_packets(met: int, seconds: int, events: int = 20) -> bytes:
         header = struct.pack(">HHH", (1 << 11) | GLOWS_DE_APID, (3 << 14) | (index & 0x3FFF), len(body) - 1)
         packets += header + body
     return packets
+
+
+def met(utc: str) -> int:
+    """IMAP MET seconds of a UTC time ``YYYY-MM-DD HH:MM:SS`` (after 2017, with the leap seconds since 2010)."""
+    from datetime import datetime
+
+    return int((datetime.fromisoformat(utc) - datetime(2010, 1, 1)).total_seconds()) + MET_LEAP_SECONDS
+
+
+def repoint_table(path: Path, repoints: list[tuple[int, str, str]]) -> Path:
+    """A repoint table in the mission's CSV layout (imap_processing.spice.repoint): per manoeuvre (repoint_id, start
+    UTC, end UTC), its start and end in MET seconds and microseconds, then in UTC."""
+    rows = ["repoint_start_sec_sclk,repoint_start_subsec_sclk,repoint_end_sec_sclk,repoint_end_subsec_sclk,"
+            "repoint_start_utc,repoint_end_utc,repoint_id"]
+    for repoint_id, start, end in repoints:
+        rows.append(f"{met(start)},0,{met(end)},0,{start}.000,{end}.000,{repoint_id}")
+    path.write_text("\n".join(rows) + "\n")
+    return path

@@ -386,10 +386,10 @@ def test_imap_profile_waits_for_kernels_then_makes_every_product_down_to_l2_by_i
 
 
 def test_imap_profile_makes_glows_l1b_from_kernels_and_tables(imap_profile, imap_processing, shared_dir, tmp_path):
-    """GLOWS L1B histograms and direct events through imap_cli under --pipeline imap, from generated L0 for a day
-    that the attitude and ephemeris kernels shipped in the imap-processing wheel cover, a spin table, a planetary
-    ephemeris written for the test and the wheel's own GLOWS tables: the day waits for them, visibly, then L1A and
-    L1B are made by themselves."""
+    """GLOWS L1B histograms and direct events through imap_cli under --pipeline imap, one job per pointing as
+    production plans them, from generated L0 for a day that the attitude and ephemeris kernels shipped in the
+    imap-processing wheel cover, a spin table, a repoint table, a planetary ephemeris written for the test and the
+    wheel's own GLOWS tables: the day waits for them, visibly, then L1A and L1B are made by themselves."""
     server, _ = imap_profile
     day = imap_l0.GLOWS_L1B_DAY
     site = next(imap_processing.glob("lib/python3*/site-packages/imap_processing"))
@@ -406,20 +406,26 @@ def test_imap_profile_makes_glows_l1b_from_kernels_and_tables(imap_profile, imap
         rows = [row for row in jobs(server, status="waiting") if (row["instrument"], row["data_level"], row["start_date"]) == ("glows", "l1b", day)]
         return {row["descriptor"]: row for row in rows} if len(rows) == 2 else None
 
-    # L1A is made; its products trigger L1B hist, which waits for every table, the spin table and the kernels, and
-    # L1B de, which waits for the conversion table.
+    # L1A is made; its products trigger L1B hist, which waits for the repoint table, every table, the spin table and
+    # the kernels, and L1B de, which waits for the conversion table and the repoint table.
     waiting = wait_for(waiting_l1b, "GLOWS L1B hist and de to wait for their inputs", timeout=120)
-    assert waiting["de"]["waiting_for"] == f"ancillary glows l1b-conversion-table-for-anc-data valid on {day}"
+    assert waiting["de"]["waiting_for"] == (f"repoint kernel (repoint, historical) covering {day}; "
+                                            f"ancillary glows l1b-conversion-table-for-anc-data valid on {day}")
     row = waiting["hist"]
-    for needed in ("ancillary glows pipeline-settings valid on", "ancillary glows l1b-map-of-uv-sources valid on",
-                   "spin kernel (spin, historical) covering", "attitude_history kernel (spice, historical) covering",
+    assert row["waiting_for"].count("repoint kernel (repoint, historical)") == 1
+    for needed in ("repoint kernel (repoint, historical) covering", "ancillary glows pipeline-settings valid on",
+                   "ancillary glows l1b-map-of-uv-sources valid on", "spin kernel (spin, historical) covering", "attitude_history kernel (spice, historical) covering",
                    "planetary_ephemeris kernel (spice, historical) covering", "imap_frames kernel (spice, historical) covering"):
         assert f"{needed} {day}" in row["waiting_for"], row["waiting_for"]
 
     kernel_files = imap_l0.glows_l1b_kernels(site, tmp_path / "kernels", imap_processing / "bin" / "python")
     spin = imap_l0.spin_table(tmp_path / "imap_2025_106_2025_106_01.spin.csv", imap_l0.GLOWS_L1B_MET - 600, 480)
     tables = imap_l0.glows_l1b_tables(site, tmp_path / "tables")
-    for path in (*kernel_files, spin, *tables):
+    # Pointing 106 runs from 2025-04-16 00:29:45 to 23:30:15, as in the shipped attitude kernel.
+    repoints = imap_l0.repoint_table(tmp_path / "imap_2025_107_01.repoint.csv", [
+        (105, "2025-04-14 23:30:15", "2025-04-15 00:29:45"), (106, "2025-04-15 23:30:15", "2025-04-16 00:29:45"),
+        (107, "2025-04-16 23:30:15", "2025-04-17 00:29:45")])
+    for path in (*kernel_files, spin, *tables, repoints):
         result = upload(server, path)
         assert result.returncode == 0, (path.name, result.stderr)
 
@@ -432,16 +438,19 @@ def test_imap_profile_makes_glows_l1b_from_kernels_and_tables(imap_profile, imap
         return len(rows) == 2 and len(done) == 2 and (rows, {j["descriptor"]: j for j in done})
 
     rows, done = wait_for(made, "GLOWS L1B hist and de", timeout=300)
-    key = f"imap/glows/l1b/2025/04/imap_glows_l1b_hist_{day}_v001.0001.cdf"
-    de_key = f"imap/glows/l1b/2025/04/imap_glows_l1b_de_{day}_v001.0001.cdf"
+    key = f"imap/glows/l1b/2025/04/imap_glows_l1b_hist_{day}-repoint00106_v001.0001.cdf"
+    de_key = f"imap/glows/l1b/2025/04/imap_glows_l1b_de_{day}-repoint00106_v001.0001.cdf"
     assert sorted(r["file_path"] for r in rows) == [de_key, key]
     job = done["hist"]
     assert job["status"] == "SUCCEEDED" and job["outputs"] == [key], job
     assert done["de"]["status"] == "SUCCEEDED" and done["de"]["outputs"] == [de_key], done["de"]
-    assert sorted(done["de"]["inputs"]) == [f"imap_glows_l1a_de_{day}_v001.0001.cdf", f"imap_glows_l1b-conversion-table-for-anc-data_20250101_v001.json"]
+    assert job["repointing"] == done["de"]["repointing"] == 106
+    assert sorted(done["de"]["inputs"]) == sorted([f"imap_glows_l1a_de_{day}_v001.0001.cdf", repoints.name,
+                                                   "imap_glows_l1b-conversion-table-for-anc-data_20250101_v001.json"])
     # Production's grouping: one science group, one group per table, every kernel in one spice group, the spin table
     # in its own group.
-    name = f"imap_glows_l1b_hist-{job['dependency_hash']}_{day}_v001.0001.json"
+    name = f"imap_glows_l1b_hist-{job['dependency_hash']}_{day}-repoint00106_v001.0001.json"
+    assert f"--start-date {day} --repointing repoint00106 --version v001.0001 --dependency {name}" in get(server, f"processing-jobs/{job['id']}").json()["log"]
     document = get(server, f"download/imap/dependency/glows/l1b/2025/04/{name}").json()
     groups = {g["type"]: [] for g in document["dependency"]}
     for group in document["dependency"]:
@@ -450,11 +459,13 @@ def test_imap_profile_makes_glows_l1b_from_kernels_and_tables(imap_profile, imap
     assert sorted(f for files in groups["ancillary"] for f in files) == sorted(p.name for p in tables)
     assert sorted(groups["spice"][0]) == sorted([k.name for k in kernels(imap_processing)] + [k.name for k in kernel_files])
     assert groups["spin"] == [[spin.name]]
+    assert groups["repoint"] == [[repoints.name]]
     assert document["version"] == {"hist": {"major_version": 1, "minor_version": 1}}
 
     cdf = read_cdf(server, key, tmp_path)
     assert parents(cdf) == sorted(get(server, f"lineage/{key}").json()["inputs"]) == sorted(job["inputs"])
     assert len(cdf.varget("epoch")) == 10
+    assert cdf.globalattsget()["Repointing"] in ("repoint00106", ["repoint00106"])
     # The values come from the inputs: the spin table's period, and IMAP's distance from the Sun (the shipped
     # Earth-relative ephemeris chained through the planetary ephemeris) close to 1 au.
     import numpy as np
