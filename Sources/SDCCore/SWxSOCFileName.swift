@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A file name under the SWxSOC convention of swxsoc 0.2.3 (`naming.md` Part 2), used by HERMES and PADRE.
 ///
 /// Product names (the mission's standard extension, `.cdf` for HERMES, `.fits` for PADRE):
@@ -355,15 +357,28 @@ enum RawNamePatterns {
         // `Regex<AnyRegexOutput>` is immutable after construction; Sendable conformance is missing on Linux.
         let regex: Regex<AnyRegexOutput>
         init(_ source: String) { regex = try! Regex(source).asciiOnlyDigits() }
+        init(regex: Regex<AnyRegexOutput>) { self.regex = regex.asciiOnlyDigits() }
     }
+
+    /// The instrument patterns compiled so far, by source: one per mission configuration, so compiling (which costs far
+    /// more than matching) happens once and not for every name parsed.
+    private static let instrumentPatterns = Mutex<[String: Pattern]>([:])
 
     /// swxsoc's `findall` of `(?:^|[_\-.]|<mission>)(<label>|...|<last label>(?:\d+)?)(?:[_\-.]|$|\d)` on the
     /// lower-cased name: non-overlapping matches, left to right, each consuming its delimiters.
     static func instrumentMatches(in lower: String, mission: String, labels: [String]) -> [String] {
         let alternatives = labels.map { $0.lowercased() }.joined(separator: "|")
         // Labels and mission names are checked to be lower-case letters and digits, so they need no escaping.
-        guard let regex = try? Regex(#"(?:^|[_\-.]|"# + mission + ")(" + alternatives + #"(?:\d+)?)(?:[_\-.]|$|\d)"#) else { return [] }
-        return lower.matches(of: regex.asciiOnlyDigits()).compactMap { $0.output[1].substring.map(String.init) }
+        let source = #"(?:^|[_\-.]|"# + mission + ")(" + alternatives + #"(?:\d+)?)(?:[_\-.]|$|\d)"#
+        let pattern: Pattern
+        if let compiled = instrumentPatterns.withLock({ $0[source] }) {
+            pattern = compiled
+        } else {
+            guard let regex = try? Regex(source) else { return [] }
+            pattern = Pattern(regex: regex)
+            instrumentPatterns.withLock { $0[source] = pattern }
+        }
+        return lower.matches(of: pattern.regex).compactMap { $0.output[1].substring.map(String.init) }
     }
 
     /// swxsoc's time patterns in its order. Its ISO pattern (`YYYY-MM-DD[-_ T]hh:mm:ss`) is left out: in 0.2.3 it
