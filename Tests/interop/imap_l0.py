@@ -191,6 +191,8 @@ def glows_l1b_kernels(site: Path, folder: Path, python: Path) -> list[Path]:
     for source, name in copies.items():
         paths.append(folder / name)
         shutil.copyfile(shipped / source, paths[-1])
+    # A planetary ephemeris name carries no coverage: the newest version serves every day. This one is below the
+    # de440.bsp that imap_kernels.py writes for the MAG test, which runs after the GLOWS test on the shared server.
     paths.append(planetary_ephemeris(python, folder / "de001.bsp", "2025-04-14", "2025-04-19"))
     return paths
 
@@ -199,27 +201,29 @@ PLANETARY_EPHEMERIS_SCRIPT = r'''
 import sys
 import numpy as np
 import spiceypy
-path, first, last, leapseconds = sys.argv[1:]
+sys.path.insert(0, sys.argv[1])
+import imap_kernels
+path, first, last, leapseconds = sys.argv[2:]
 spiceypy.furnsh(leapseconds)
 times = np.arange(spiceypy.utc2et(first), spiceypy.utc2et(last) + 1, 3600.0)
-au, rate = 1.495978707e8, 2 * np.pi / (365.25 * 86400)
-states = [[au * np.cos(rate * t), au * np.sin(rate * t), 0.0, -au * rate * np.sin(rate * t), au * rate * np.cos(rate * t), 0.0]
-          for t in times]
 handle = spiceypy.spkopn(path, "sdc test planetary ephemeris", 0)
-spiceypy.spkw09(handle, 399, 10, "ECLIPJ2000", times[0], times[-1], "earth", 7, len(times), states, times)
+for body, centre, state in ((10, 0, lambda t: np.zeros(6)), (399, 10, imap_kernels.earth_state)):
+    states = np.array([state(t) for t in times])
+    spiceypy.spkw09(handle, body, centre, "J2000", times[0], times[-1], f"sdc test {body}", 7, len(times), states, times)
 spiceypy.spkcls(handle)
 '''
 
 
 def planetary_ephemeris(python: Path, path: Path, first: str, last: str) -> Path:
-    """A type-9 SPK of the Earth (399) about the Sun (10) from ``first`` to ``last`` (UTC dates): a circular orbit of
-    1 au in the ecliptic, sampled hourly, so that imap_processing can chain IMAP's Earth-relative ephemeris to the
-    Sun. Written with spiceypy from the imap-processing environment (``python``)."""
+    """A planetary ephemeris (type-9 SPK, hourly states) from ``first`` to ``last`` (UTC dates): the Sun at the
+    solar-system barycentre and the Earth about the Sun as imap_kernels.py models them (a circular orbit of 1 AU in
+    the ecliptic), so that imap_processing can chain IMAP's Earth-relative ephemeris to the Sun. Written with spiceypy
+    from the imap-processing environment (``python``)."""
     if path.exists():
         path.unlink()
     site = next(python.parent.parent.glob("lib/python3*/site-packages/imap_processing"))
     leapseconds = site / "ultra" / "l1c" / "sim_spice_kernels" / "naif0012.tls"
-    subprocess.run([str(python), "-c", PLANETARY_EPHEMERIS_SCRIPT, str(path), first, last, str(leapseconds)],
+    subprocess.run([str(python), "-c", PLANETARY_EPHEMERIS_SCRIPT, str(Path(__file__).parent), str(path), first, last, str(leapseconds)],
                    check=True, capture_output=True, text=True)
     return path
 
