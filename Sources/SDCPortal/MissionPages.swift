@@ -2,12 +2,13 @@ import Foundation
 import Hummingbird
 import SDCCatalog
 import SDCCore
+import SDCServer
 
 /// The missions a data center hosts beside IMAP (HERMES, PADRE, ...), as the portal shows them: a mission switcher in
 /// every page's header, and for a SWxSOC-style mission its own search, dashboard and quicklooks over the mission
 /// catalog. Who may see what follows the `/missions/<m>/` API: every visitor reads a mission's files unless signed
-/// in with a key limited to other missions (``APIKeyInfo/allows(mission:)``, as the API checks it), and the files
-/// kept aside are listed to write keys only.
+/// in with a key limited to other missions (the routes' own `MissionRoutes.checkAccess`), and the files kept aside
+/// are listed to write keys only.
 public struct PortalMissions: Sendable {
     /// The hosted missions, IMAP among them or not.
     public let missions: MissionSet
@@ -29,10 +30,9 @@ public struct PortalMissions: Sendable {
         key.split(separator: "/", maxSplits: 1).first.flatMap { swxsoc(named: String($0)) }
     }
 
-    /// Refuses a key limited to other missions, as the mission routes do (403).
+    /// Refuses a key limited to other missions with the mission routes' own check (403).
     func checkAccess(_ mission: MissionProfile, key: APIKeyInfo?) throws(PortalError) {
-        guard let key, !key.allows(mission: mission.name) else { return }
-        throw .forbidden("Your API key is limited to \(key.missions?.joined(separator: ", ") ?? "") and cannot reach \(mission.name).")
+        do { try MissionRoutes.checkAccess(key: key, mission: mission.name) } catch { throw .forbidden(error.message) }
     }
 
     /// The switcher of a page at `path`: the mission of `?mission=`, else of a mission file's quicklook, else IMAP

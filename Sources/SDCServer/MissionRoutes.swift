@@ -76,9 +76,7 @@ public struct MissionRoutes: ServerExtension {
             throw APIError.badRequest("IMAP is served by the IMAP routes (/query, /upload, /download), not under /missions/imap.", code: "WrongMission")
         }
         let caller = try await authenticator.caller(of: request, family: .open)
-        if case .key(let info) = caller, !info.allows(mission: mission.name) {
-            throw APIError.forbidden("Your API key is limited to \(info.missions?.joined(separator: ", ") ?? "") and cannot reach \(mission.name).", code: "MissionNotAllowed")
-        }
+        if case .key(let info) = caller { try Self.checkAccess(key: info, mission: mission.name) }
         return (mission, caller)
     }
 
@@ -194,6 +192,15 @@ public struct MissionRoutes: ServerExtension {
             .object([("file_path", .string(file.key)), ("name", .string(file.name)), ("reason", .string(file.reason)),
                      ("received_at", .string(file.receivedAt.iso8601)), ("size", .int(Int(file.size))), ("sha256", .string(file.sha256))])
         }).serialized())
+    }
+}
+
+extension MissionRoutes {
+    /// Refuses a key limited to other missions (403 `MissionNotAllowed`); anonymous callers and unlimited keys reach
+    /// every hosted mission. The one check of the mission routes, which the portal's mission pages make too.
+    public static func checkAccess(key: APIKeyInfo?, mission: String) throws(APIError) {
+        guard let key, !key.allows(mission: mission) else { return }
+        throw .forbidden("Your API key is limited to \(key.missions?.joined(separator: ", ") ?? "") and cannot reach \(mission).", code: "MissionNotAllowed")
     }
 }
 
