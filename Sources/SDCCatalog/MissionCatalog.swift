@@ -44,6 +44,17 @@ public struct MissionFileStatus: Sendable, Hashable {
     public var reprocessedCount: Int
     /// Seconds the last processing took.
     public var processingSeconds: Double?
+
+    /// The message of a `pending` file that `owner` is processing (see ``MissionCatalog/claim(key:owner:expecting:)``).
+    public static func claimMessage(_ owner: ProcessIdentity) -> String { claimPrefix + owner.description }
+
+    /// The process processing this file, when it is claimed.
+    public var claimant: ProcessIdentity? {
+        guard state == .pending, message.hasPrefix(Self.claimPrefix) else { return nil }
+        return ProcessIdentity(String(message.dropFirst(Self.claimPrefix.count)))
+    }
+
+    private static let claimPrefix = "processing by "
 }
 
 /// A file kept aside because no hosted mission or instrument accepts its name: never lost, with the reason.
@@ -103,6 +114,11 @@ public protocol MissionCatalog: Sendable {
     /// Sets a file's processing status, counting the change in ``MissionFileStatus/reprocessedCount``; a nil
     /// `processingSeconds` keeps the last processing time. An unknown key is ``CatalogError/notFound(key:)``.
     func setStatus(key: String, _ state: MissionFileStatus.State, message: String, processingSeconds: Double?) async throws(CatalogError)
+
+    /// Claims a `pending` file for processing by `owner`, atomically: its message becomes ``MissionFileStatus/claimMessage(_:)``
+    /// only if it still is `expected` (the message the caller read), so that of several processes sharing the catalog
+    /// exactly one processes each file. Returns whether this call claimed it. The change is not counted as a reprocess.
+    func claim(key: String, owner: ProcessIdentity, expecting expected: String) async throws(CatalogError) -> Bool
 
     /// The file under `key`, if cataloged.
     func record(forKey key: String) async throws(CatalogError) -> MissionFileRecord?
@@ -181,6 +197,12 @@ package enum MissionCatalogSQL {
     /// Records that `key` was made from `origin` (once).
     package static func insertOrigin(key: String, origin: String) -> SQLQuery {
         SQLQuery("INSERT INTO mission_lineage (file_path, origin_path) VALUES (?, ?) ON CONFLICT DO NOTHING", [.text(key), .text(origin)])
+    }
+
+    /// Claims a pending file whose message is still `expected` for `owner` (no row changed: not claimed).
+    package static func claim(key: String, owner: ProcessIdentity, expecting expected: String, now: Int64) -> SQLQuery {
+        SQLQuery("UPDATE mission_status SET message = ?, last_time = ? WHERE file_path = ? AND state = 'pending' AND message = ?",
+                 [.text(MissionFileStatus.claimMessage(owner)), .integer(now), .text(key), .text(expected)])
     }
 
     /// Inserts a file kept aside.
@@ -364,6 +386,14 @@ public final class SQLiteMissionCatalog: MissionCatalog {
             return db.changesCount
         }
         if changed == 0 { throw .notFound(key: key) }
+    }
+
+    public func claim(key: String, owner: ProcessIdentity, expecting expected: String) async throws(CatalogError) -> Bool {
+        let update = MissionCatalogSQL.claim(key: key, owner: owner, expecting: expected, now: UTCTime.now.secondsSince1970)
+        return try await write { db in
+            try Self.execute(update, in: db)
+            return db.changesCount == 1
+        }
     }
 
     public func record(forKey key: String) async throws(CatalogError) -> MissionFileRecord? {

@@ -324,8 +324,7 @@ public final class MissionFlow: Service, Sendable {
     public func run() async throws {
         let hosted = missions.missions.filter { $0.grammar == .swxsoc }
         for mission in hosted {
-            for (record, status) in try await catalog.files(matching: MissionFileQuery(mission: mission.name))
-            where status.state == .pending && status.message == "received" {
+            for (record, status) in try await catalog.files(matching: MissionFileQuery(mission: mission.name)) where isProcessable(status) {
                 enqueue.yield(record.key)
             }
         }
@@ -345,9 +344,22 @@ public final class MissionFlow: Service, Sendable {
         }
     }
 
-    /// Runs the instrument's package on one file and stores what it produces.
+    /// Whether a file is waiting to be processed: `pending` as it arrived, or claimed by a process that stopped before
+    /// it finished (a process of this host that has ended, or a claim older than ``reservationLifetime``). A claim of a
+    /// live process (another replica sharing the catalog) is left to it.
+    func isProcessable(_ status: MissionFileStatus) -> Bool {
+        guard status.state == .pending else { return false }
+        if status.message == "received" { return true }
+        guard let claimant = status.claimant else { return false }
+        return claimant.hasEndedOnThisHost || status.lastTime.secondsSince1970 < UTCTime.now.secondsSince1970 - lifetime
+    }
+
+    /// Runs the instrument's package on one file and stores what it produces, once it has claimed the file: with
+    /// several processes on one catalog, each file is processed by one of them.
     func process(key: String) async {
         do {
+            guard let status = try await catalog.status(forKey: key), isProcessable(status),
+                  try await catalog.claim(key: key, owner: .current, expecting: status.message) else { return }
             guard let record = try await catalog.record(forKey: key), let mission = missions.mission(named: record.file.mission) else { return }
             let file = record.file
             let reference = processing?.algorithms?.reference(mission: mission.name, instrument: file.instrument.name)

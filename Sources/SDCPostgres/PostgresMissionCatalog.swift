@@ -103,6 +103,12 @@ public final class PostgresMissionCatalog: MissionCatalog {
         if updated.isEmpty { throw .notFound(key: key) }
     }
 
+    public func claim(key: String, owner: ProcessIdentity, expecting expected: String) async throws(CatalogError) -> Bool {
+        let update = MissionCatalogSQL.claim(key: key, owner: owner, expecting: expected, now: UTCTime.now.secondsSince1970)
+        // Row locking makes a concurrent claim wait and then re-check the message: at most one succeeds.
+        return try await !rows(SQLQuery(update.sql + " RETURNING file_path", update.values)).isEmpty
+    }
+
     public func record(forKey key: String) async throws(CatalogError) -> MissionFileRecord? {
         try await files(MissionCatalogSQL.key(key)).first?.record
     }

@@ -258,6 +258,36 @@ func missionRecord(_ name: String, mission: MissionProfile = .hermes, size: Int6
         }
     }
 
+    /// Of many concurrent claims of one pending file through two catalogs on one database, exactly one succeeds; the
+    /// claim names its process and is not counted as a reprocess; a claim expecting another message, or of a file that
+    /// is no longer pending, changes nothing.
+    @Test(arguments: TestBackend.available) func aPendingFileIsClaimedOnce(_ backend: TestBackend) async throws {
+        try await TemporaryMissionCatalogs.with(backend) { t in
+            let raw = try missionRecord(l0)
+            try await t.first.commit(raw)
+            let catalogs = [t.first, t.second]
+            let claimed = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for attempt in 0..<16 {
+                    group.addTask {
+                        try await catalogs[attempt % 2].claim(key: raw.key, owner: ProcessIdentity(host: "replica", pid: Int32(attempt + 1)),
+                                                              expecting: "received")
+                    }
+                }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(claimed == 1)
+            let status = try #require(try await t.second.status(forKey: raw.key))
+            #expect(status.state == .pending && status.claimant?.host == "replica" && status.reprocessedCount == 0)
+            let again = try await t.first.claim(key: raw.key, owner: .current, expecting: "received")
+            #expect(!again)
+            try await t.first.setStatus(key: raw.key, .success, message: "done", processingSeconds: nil)
+            let finished = try await t.second.claim(key: raw.key, owner: .current, expecting: "done")
+            #expect(!finished)
+            let unknown = try await t.second.claim(key: "hermes/nothing", owner: .current, expecting: "received")
+            #expect(!unknown)
+        }
+    }
+
     /// A product query (mission, instrument, level, time range) reads `mission_files_by_product` on a catalog of
     /// 20,000 files, on both backends.
     @Test(arguments: TestBackend.available) func productQueriesUseTheProductIndex(_ backend: TestBackend) async throws {

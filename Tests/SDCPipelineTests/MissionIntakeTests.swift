@@ -196,6 +196,56 @@ struct MissionIntakeTests {
         #expect(try await catalog.status(forKey: nemisis.key)?.message == "no processing configured for hermes nemisis")
     }
 
+    /// Two processes sharing one catalog (replicas) asked at once to process the same file: one claims and processes
+    /// it, the other leaves it (a second run would have failed the file on its duplicate output). A claim left by a
+    /// stopped process of this host is taken over; a live process's claim is left to it.
+    @Test func eachFileIsProcessedByOneOfTheProcessesSharingTheCatalog() async throws {
+        let module = root.appendingPathComponent("packages/hermes_eea/calibration")
+        try FileManager.default.createDirectory(at: module, withIntermediateDirectories: true)
+        try "".write(to: module.deletingLastPathComponent().appendingPathComponent("__init__.py"), atomically: true, encoding: .utf8)
+        try """
+            import datetime
+            from pathlib import Path
+            def process_file(path):
+                path = Path(path)
+                if "_l0_" not in path.name:
+                    return []
+                time = datetime.datetime.strptime(path.name.split("_")[3], "%Y%j-%H%M%S")
+                out = path.parent / f"hermes_eea_l1_{time:%Y%m%dT%H%M%S}_v0.1.0.cdf"
+                out.write_bytes(path.read_bytes())
+                return [out]
+            """.write(to: module.appendingPathComponent("__init__.py"), atomically: true, encoding: .utf8)
+        let processing = MissionProcessing(python: "python3", pythonPath: [root.appendingPathComponent("packages").path])
+        let first = flow(processing: processing)
+        let second = flow(processing: processing)
+        func arrive(_ name: String) async throws -> String {
+            guard case .sorted(let record) = try await first.receive(mission: .hermes, name: name, body: body("l0"), expectedLength: 2) else {
+                throw CatalogError.notFound(key: name)
+            }
+            return record.key
+        }
+        let raw = try await arrive("hermes_EEA_l0_2024042-000000_v0.bin")
+        async let one: Void = first.process(key: raw)
+        async let other: Void = second.process(key: raw)
+        _ = await (one, other)
+        let status = try #require(try await catalog.status(forKey: raw))
+        #expect(status.state == .success && status.reprocessedCount == 1)
+
+        let abandoned = try await arrive("hermes_EEA_l0_2024043-000000_v0.bin")
+        let claimedByEnded = try await catalog.claim(key: abandoned, owner: try endedProcess(), expecting: "received")
+        #expect(claimedByEnded)
+        await second.process(key: abandoned)
+        #expect(try await catalog.status(forKey: abandoned)?.state == .success)
+
+        let live = try await arrive("hermes_EEA_l0_2024044-000000_v0.bin")
+        let elsewhere = ProcessIdentity(host: "another-host", pid: 1)
+        let claimedElsewhere = try await catalog.claim(key: live, owner: elsewhere, expecting: "received")
+        #expect(claimedElsewhere)
+        await second.process(key: live)
+        let left = try #require(try await catalog.status(forKey: live))
+        #expect(left.state == .pending && left.claimant == elsewhere)
+    }
+
     @Test func anAlgorithmThatIsNotInstalledFailsTheFileNamingWhatToInstall() async throws {
         let algorithms = try SQLiteAlgorithmStore(path: root.appendingPathComponent("jobs.sqlite").path)
         let configured = try MissionAlgorithms(configuration: ["hermes": ["eea": "hermes-eea"]],
