@@ -234,7 +234,10 @@ let package = Package(
             "SDCJobs", "SDCCore", "SDCCatalog", "SDCPostgres", .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
         ]),
-        .testTarget(name: "SDCPipelineTests", dependencies: ["SDCPipeline", "SDCJobs", "SDCCatalog", "SDCIngest", "SDCStorage", "SDCAssembly"]),
+        .testTarget(name: "SDCPipelineTests", dependencies: [
+            "SDCPipeline", "SDCJobs", "SDCCatalog", "SDCIngest", "SDCStorage", "SDCAssembly", "SDCServer",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
         .testTarget(name: "SDCPortalTests", dependencies: [
             "SDCPortal", "SDCServer", "SDCIngest", "SDCCatalog", "SDCCDF", "SDCCore", "SDCJobs", "SDCAssembly",
             .product(name: "NIOCore", package: "swift-nio"),

@@ -90,13 +90,34 @@ public struct Job: Sendable, Hashable {
     }
 
     /// The file names the job's products get, one per product it declares (none for an `all` product, whose
-    /// descriptors are not known in advance).
-    public var expectedProductNames: [String] {
-        products.compactMap { product -> String? in
-            guard product.descriptor != "all", let instrument = product.instrument, let level = product.dataLevel else { return nil }
-            return ScienceFileName(instrument: instrument, dataLevel: level, descriptor: product.descriptor, startDate: startDate,
-                                   repointing: repointing, version: version, fileExtension: "cdf").name
+    /// descriptors are not known in advance). An ancillary product is named as imap_cli names the ancillary files it
+    /// uploads: valid on the job's day only, with the minor-only version `vNNN` of the job's minor version.
+    public var expectedProductNames: [String] { products.compactMap(expectedName(of:)) }
+
+    /// The file name `product` (one of ``products``) gets (``expectedProductNames``); nil for an `all` product.
+    public func expectedName(of product: ProductNode) -> String? {
+        guard product.descriptor != "all", let instrument = product.instrument else { return nil }
+        if product.dataType == "ancillary" {
+            return AncillaryFileName(instrument: instrument, descriptor: product.descriptor, startDate: startDate, endDate: startDate,
+                                     version: ancillaryVersion, fileExtension: "cdf").name
         }
+        guard let level = product.dataLevel else { return nil }
+        return ScienceFileName(instrument: instrument, dataLevel: level, descriptor: product.descriptor, startDate: startDate,
+                               repointing: repointing, version: version, fileExtension: "cdf").name
+    }
+
+    /// The version of the job's ancillary products: ancillary names take `vNNN` only, so imap_cli writes the minor
+    /// version of the job's version.
+    public var ancillaryVersion: ProductVersion { ProductVersion(major: nil, minor: version.minor) }
+
+    /// Whether `file`, an ancillary file ingested at `ingestedAt`, is a product of this job: one of its declared
+    /// ancillary products (instrument and descriptor), valid on the job's day, with the job's ``ancillaryVersion``, and
+    /// ingested since the job was created (an attempt's upload; an older file of that name was made by someone else).
+    /// `ingestedAt` has the catalog's one-second resolution.
+    public func madeAncillary(_ file: AncillaryFileName, ingestedAt: UTCTime) -> Bool {
+        products.contains { $0.dataType == "ancillary" && $0.source == file.instrument.rawValue && $0.descriptor == file.descriptor }
+            && file.startDate <= startDate && (file.endDate ?? startDate) >= startDate && file.version == ancillaryVersion
+            && ingestedAt >= createdAt
     }
 
     /// The `--dependency` document of the job: its inputs and the version of each product it makes.

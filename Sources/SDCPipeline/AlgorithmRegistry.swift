@@ -48,8 +48,12 @@ public struct AlgorithmSpec: Sendable, Hashable {
     public var timeoutSeconds: Int
     public var maxAttempts: Int
     public var kind: AlgorithmKind
-    /// The products an external algorithm declares it makes (`makes:`), at any level; empty means its own product.
+    /// The products an external algorithm declares it makes (`makes:`), at any level or as ancillary files (data type
+    /// `ancillary`); empty means its own product.
     public var makes: [ProductNode] = []
+    /// The declared products the algorithm makes only when its data allow (`makes: [optional ...]`): a job that does not
+    /// make them is not reported as having missed them.
+    public var optionalProducts: Set<ProductNode> = []
     /// Whether jobs are made per day or per pointing (`partition:`).
     public var partition: Partition = .daily
 
@@ -104,7 +108,9 @@ public struct AlgorithmRegistryError: Error, Sendable, Equatable, CustomStringCo
 /// environment's digest (the newest installed version's, unless the entry or a reprocess request names a version).
 ///
 /// `makes` lists every product a job makes, `<level> <descriptor>` (a `(swapi, l1, hk)` job makes `l1a hk` and
-/// `l1b hk`); it is required for external algorithms whose jobs have descriptor `all` or level `l1`, so that the
+/// `l1b hk`) or `ancillary <descriptor>` for an ancillary file it uploads (MAG L1D's `ancillary spin-offsets`, named
+/// `imap_mag_spin-offsets_<day>_<day>_vNNN.cdf`); an entry prefixed `optional` is made only when the data allow (MAG
+/// L1D's gradiometry offsets), and its absence is not reported. It is required for external algorithms whose jobs have descriptor `all` or level `l1`, so that the
 /// dependency document versions every product. Each product has one producer: ``checked(_:)``.
 public struct AlgorithmRegistry: Sendable {
     public let algorithms: [ProductNode: AlgorithmSpec]
@@ -198,7 +204,7 @@ public struct AlgorithmRegistry: Sendable {
                                                               installed: installed))
                 specs.append(AlgorithmSpec(product: product, name: entry.name, version: installed.reference.description,
                                            majorVersion: entry.major_version ?? 1, timeoutSeconds: entry.timeout_seconds ?? 3600,
-                                           maxAttempts: entry.max_attempts ?? 3, kind: kind, makes: try Self.makes(entry.makes, of: product, kind: kind)))
+                                           maxAttempts: entry.max_attempts ?? 3, kind: kind))
                 continue
             }
             guard let version = entry.version else { throw AlgorithmRegistryError(message: "\(product): `version` is required") }
@@ -225,32 +231,41 @@ public struct AlgorithmRegistry: Sendable {
                 throw AlgorithmRegistryError(message: "\(product): give exactly one of `xtce` (built-in L1A) or `command` (external algorithm)")
             }
             specs.append(AlgorithmSpec(product: product, name: entry.name, version: version, majorVersion: entry.major_version ?? 1,
-                                       timeoutSeconds: entry.timeout_seconds ?? 3600, maxAttempts: entry.max_attempts ?? 3, kind: kind,
-                                       makes: try Self.makes(entry.makes, of: product, kind: kind)))
+                                       timeoutSeconds: entry.timeout_seconds ?? 3600, maxAttempts: entry.max_attempts ?? 3, kind: kind))
         }
         // One spec per entry, in order.
         for (index, entry) in file.algorithms.enumerated() {
             specs[index].partition = try Partition(entry.partition, of: specs[index].product)
+            (specs[index].makes, specs[index].optionalProducts) = try Self.makes(entry.makes, of: specs[index].product, kind: specs[index].kind)
         }
         self = try Self.checked(specs)
     }
 
-    /// The `makes:` entries of `product`'s algorithm (`<level> <descriptor>`, the instrument being the product's).
-    /// Required for external algorithms whose jobs have descriptor `all` or level `l1`, so that every product they
-    /// make gets a version in the dependency document.
-    private static func makes(_ entries: [String]?, of product: ProductNode, kind: AlgorithmKind) throws(AlgorithmRegistryError) -> [ProductNode] {
+    /// The `makes:` entries of `product`'s algorithm, `[optional] <level> <descriptor>` or `[optional] ancillary
+    /// <descriptor>` (the instrument being the product's), and those marked `optional`. Required for external
+    /// algorithms whose jobs have descriptor `all` or level `l1`, so that every product they make gets a version in the
+    /// dependency document (an ancillary output's descriptor too: imap_cli names it with that version's minor).
+    private static func makes(_ entries: [String]?, of product: ProductNode,
+                              kind: AlgorithmKind) throws(AlgorithmRegistryError) -> ([ProductNode], Set<ProductNode>) {
         var makes: [ProductNode] = []
+        var optional = Set<ProductNode>()
         for text in entries ?? [] {
-            let fields = text.split(separator: " ", omittingEmptySubsequences: true)
-            guard fields.count == 2, DataLevel(rawValue: String(fields[0])) != nil, !fields[1].contains("_"), !fields[1].contains("/") else {
-                throw AlgorithmRegistryError(message: "\(product): makes entry '\(text)' is not '<level> <descriptor>' (e.g. 'l1a hk')")
+            var fields = text.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            let isOptional = fields.first == "optional"
+            if isOptional { fields.removeFirst() }
+            guard fields.count == 2, fields[0] == "ancillary" || DataLevel(rawValue: fields[0]) != nil, !fields[1].contains("_"),
+                  !fields[1].contains("/") else {
+                throw AlgorithmRegistryError(message: "\(product): makes entry '\(text)' is not '[optional] <level> <descriptor>' or "
+                                             + "'[optional] ancillary <descriptor>' (e.g. 'l1a hk', 'optional ancillary spin-offsets')")
             }
-            makes.append(ProductNode(product.source, String(fields[0]), String(fields[1])))
+            let made = ProductNode(product.source, fields[0], fields[1])
+            makes.append(made)
+            if isOptional { optional.insert(made) }
         }
         if case .external = kind, makes.isEmpty, product.descriptor == "all" || product.dataType == "l1" {
             throw AlgorithmRegistryError(message: "\(product): list the products this algorithm makes, each with its level, so that every "
                                          + "product gets a version (e.g. makes: [l1a hk, l1b hk])")
         }
-        return makes
+        return (makes, optional)
     }
 }

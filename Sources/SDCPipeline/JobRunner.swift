@@ -49,7 +49,7 @@ public struct JobRunner: Executor {
             let command = ExternalCommand(configuration: configuration, timeoutSeconds: spec.timeoutSeconds)
             let outcome = try await command.run(job, dependency: dependency.name, credentials: credentials, in: workFolder)
             let log = installLog + dependency.log + "$ \(command.arguments(for: job, dependency: dependency.name).joined(separator: " "))\n" + outcome.output
-            return try await conclude(job, outcome, log: log, timeoutSeconds: spec.timeoutSeconds)
+            return try await conclude(job, outcome, log: log, timeoutSeconds: spec.timeoutSeconds, optional: spec.optionalProducts)
         case .xtceL1A(let configuration):
             var copies: [URL] = []
             for name in job.inputNames { copies.append(try await environment.localCopy(of: name, in: workFolder)) }
@@ -86,9 +86,11 @@ public struct JobRunner: Executor {
     }
 
     /// How an external algorithm's run ends: exit 75 postpones the job; another non-zero exit or a timeout fails the
-    /// attempt; exit 0 succeeds with the products the job declares that it made, and fails, naming them, when it made
-    /// none of them.
-    private func conclude(_ job: Job, _ outcome: ExternalCommand.Outcome, log: String, timeoutSeconds: Int) async throws -> JobExecution {
+    /// attempt; exit 0 succeeds with the products the job declares that it made (science products of its day and
+    /// version at any level, and the ancillary files it uploaded), and fails, naming them, when it made none of them.
+    /// Declared products it did not make are noted in the log, the `optional` ones apart.
+    private func conclude(_ job: Job, _ outcome: ExternalCommand.Outcome, log: String, timeoutSeconds: Int,
+                          optional: Set<ProductNode>) async throws -> JobExecution {
         if outcome.timedOut { throw JobFailure(message: "timed out after \(timeoutSeconds) s", log: log) }
         if outcome.exitCode == ExternalCommand.retryExitCode {
             return .postponed(reason: "exited with status \(outcome.exitCode) (retry later)", log: log)
@@ -101,9 +103,22 @@ public struct JobRunner: Executor {
             let message = "exited with status 0 but made none of its products: expected \(expectedText)"
             throw JobFailure(message: message, log: log + "[sdc] \(message)\n")
         }
-        let made = Set(products.map { String($0.split(separator: "/").last ?? "") })
-        let missing = expected.filter { !made.contains($0) }
-        let note = missing.isEmpty ? "" : "[sdc] made \(made.count) of \(expected.count) declared products; not made: \(missing.joined(separator: ", "))\n"
-        return .succeeded(products: products, log: log + note)
+        return .succeeded(products: products, log: log + Self.madeNote(job, products: products, optional: optional))
+    }
+
+    /// The log line on the declared products a job did not make: `made N of M declared products; not made: ...`, the
+    /// optional ones listed apart; empty when it made every declared product.
+    static func madeNote(_ job: Job, products: [String], optional: Set<ProductNode>) -> String {
+        let made = products.compactMap { try? IMAPFileName.parse(String($0.split(separator: "/").last ?? "")) }
+        let declared = job.products.filter { $0.descriptor != "all" }
+        let missing = declared.filter { node in !made.contains(where: node.matches) }
+        guard !missing.isEmpty else { return "" }
+        func names(_ nodes: [ProductNode]) -> String { nodes.map { job.expectedName(of: $0) ?? $0.description }.joined(separator: ", ") }
+        let required = missing.filter { !optional.contains($0) }
+        let optionalMissing = missing.filter { optional.contains($0) }
+        var note = "[sdc] made \(declared.count - missing.count) of \(declared.count) declared products"
+        if !required.isEmpty { note += "; not made: \(names(required))" }
+        if !optionalMissing.isEmpty { note += "; optional, not made: \(names(optionalMissing))" }
+        return note + "\n"
     }
 }

@@ -142,6 +142,10 @@ public struct RemoteWorkerEnvironment: WorkerEnvironment {
     public func products(of job: Job) async throws -> [String] {
         var keys: [String] = []
         for product in job.products {
+            if product.dataType == "ancillary" {
+                keys += try await ancillaryProducts(of: job, product)
+                continue
+            }
             var query = "instrument=\(product.source.percentEncoded())&data_level=\(product.dataType.percentEncoded())"
             query += "&start_date=\(job.startDate)&end_date=\(job.startDate)&major_version=\(job.version.major ?? 0)&minor_version=\(job.version.minor)"
             if product.descriptor != "all" { query += "&descriptor=\(product.descriptor.percentEncoded())" }
@@ -151,6 +155,30 @@ public struct RemoteWorkerEnvironment: WorkerEnvironment {
             keys += rows.compactMap { $0["file_path"] as? String }
         }
         return keys
+    }
+
+    /// The ancillary files of `product` valid on the job's day that the job made (``Job/madeAncillary(_:ingestedAt:)``),
+    /// found with `/query?table=ancillary`, whose rows give the ingestion time as `YYYYMMDD HH:MM:SS`.
+    private func ancillaryProducts(of job: Job, _ product: ProductNode) async throws -> [String] {
+        var query = "table=ancillary&instrument=\(product.source.percentEncoded())&descriptor=\(product.descriptor.percentEncoded())"
+        query += "&end_date=\(job.startDate)&version=\(job.ancillaryVersion)&ingestion_start_date=\(job.createdAt.date)"
+        let (_, buffer) = try await remote.call(.GET, "/api-key/query?" + query)
+        let rows = try JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [[String: Any]] ?? []
+        return rows.compactMap { row -> String? in
+            guard let key = row["file_path"] as? String, let ingested = (row["ingestion_date"] as? String).flatMap(Self.time(compact:)),
+                  let file = (try? IMAPFileName.parse(String(key.split(separator: "/").last ?? "")))?.ancillary,
+                  job.madeAncillary(file, ingestedAt: ingested) else { return nil }
+            return key
+        }
+    }
+
+    /// A `YYYYMMDD HH:MM:SS` time (``UTCTime/compact``); nil when malformed.
+    static func time(compact text: String) -> UTCTime? {
+        let fields = text.split(separator: " ")
+        guard fields.count == 2, let date = FileDate(yyyymmdd: fields[0]) else { return nil }
+        let clock = fields[1].split(separator: ":").compactMap { Int64($0) }
+        guard clock.count == 3 else { return nil }
+        return UTCTime(secondsSince1970: UTCTime(date: date).secondsSince1970 + clock[0] * 3600 + clock[1] * 60 + clock[2])
     }
 
     public func storeDependency(_ name: ScienceFileName, from file: URL) async throws -> Bool {

@@ -27,7 +27,7 @@ public protocol WorkerEnvironment: Sendable {
     /// job) counts as ingested. Returns its key.
     func ingestProduct(at file: URL) async throws -> String
     /// Keys of the cataloged products of a job: every product it declares (``Job/products``, at any level), for its
-    /// day and version.
+    /// day and version, and the ancillary files it declares that it uploaded (``Job/madeAncillary(_:ingestedAt:)``).
     func products(of job: Job) async throws -> [String]
     /// Stores a job's dependency document (``Job/dependencyFileName``) from the local file `file`, as the IMAP batch
     /// starter uploads it before the job runs. Returns false when an identical file is already stored (a retry, or
@@ -97,12 +97,33 @@ public struct LocalWorkerEnvironment: WorkerEnvironment {
     public func products(of job: Job) async throws -> [String] {
         var keys: [String] = []
         for product in job.products {
+            if product.dataType == "ancillary" {
+                keys += try await ancillaryProducts(of: job, product)
+                continue
+            }
             guard var query = FileQuery.science(of: product, on: job.startDate, repointing: job.repointing) else { continue }
             query.majorVersion = job.version.major
             query.minorVersion = job.version.minor
             keys += try await ingestor.catalog.files(matching: query).map(\.key)
         }
         return keys
+    }
+
+    /// The cataloged ancillary files of `product` valid on the job's day that the job made.
+    private func ancillaryProducts(of job: Job, _ product: ProductNode) async throws -> [String] {
+        guard let instrument = product.instrument else { return [] }
+        var query = FileQuery(table: .ancillary)
+        query.instrument = instrument
+        query.descriptor = product.descriptor
+        query.endDate = job.startDate
+        query.version = job.ancillaryVersion.description
+        query.ingestionStartDate = job.createdAt.date
+        query.includeUnreleased = true
+        query.versions = .all
+        return try await ingestor.catalog.files(matching: query).compactMap { record in
+            guard let file = record.file.ancillary, job.madeAncillary(file, ingestedAt: record.ingestionDate) else { return nil }
+            return record.key
+        }
     }
 
     public func storeDependency(_ name: ScienceFileName, from file: URL) async throws -> Bool {
