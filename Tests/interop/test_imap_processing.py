@@ -592,4 +592,19 @@ def test_imap_profile_makes_mag_l1d_and_l2_once_their_tables_and_kernels_arrive(
     # The spin offsets imap_cli computes are uploaded as an ancillary table (not a product of the job's level).
     spin_offsets = tmp_path / "imap_mag_spin-offsets_20240924_20240924_v001.cdf"
     spin_offsets.write_bytes(get(server, f"download/imap/ancillary/mag/{spin_offsets.name}").content)
-    assert len(cdflib.CDF(str(spin_offsets)).varget("epoch")) > 0
+    spin_cdf = cdflib.CDF(str(spin_offsets))
+    assert len(spin_cdf.varget("epoch")) > 0
+    # It is one of the job's products (makes: ancillary spin-offsets), with lineage to the job's inputs; imap_cli writes
+    # its Parents only into the science products, but where it names them they agree. The version block carries
+    # spin-offsets (no "No version provided" warning), and the log claims no required product missing: the gradiometry
+    # offsets, made only when gradiometry applies, are optional.
+    spin_key = f"imap/ancillary/mag/{spin_offsets.name}"
+    assert spin_key in job["outputs"], job["outputs"]
+    assert sorted(get(server, f"lineage/{spin_key}").json()["inputs"]) == sorted(job["inputs"])
+    if "Parents" in spin_cdf.globalattsget():
+        assert parents(spin_cdf) == sorted(job["inputs"])
+    log = get(server, f"processing-jobs/{job['id']}").json()["log"]
+    assert "No version provided for descriptor: 'spin-offsets'" not in log, log[-3000:]
+    assert "not made:" not in log.replace("optional, not made:", ""), log[-3000:]
+    assert "[sdc] made 9 of 11 declared products; optional, not made: imap_mag_gradiometry-offsets-norm_20240924_20240924_v001.cdf, " \
+           "imap_mag_gradiometry-offsets-burst_20240924_20240924_v001.cdf" in log, log[-3000:]
