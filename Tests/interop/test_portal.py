@@ -257,11 +257,18 @@ def test_metrics_parse_and_move_with_traffic(portal_server):
     # Two L0 and two L1B uploads, two L1A products, the coverage files and the dashboard test's L0 upload.
     assert after[("sdc_catalog_files", (("class", "science"),))] == len(every_science_file(portal_server))
     assert after[("sdc_pipeline_job_duration_seconds_count", (("instrument", "swapi"), ("level", "l1a"), ("status", "succeeded")))] == 1
-    # Latencies are traced through the lineage by the alert evaluator's pass (every 60 s by default).
-    latency_key = ("sdc_latency_product_seconds_count", (("instrument", "swapi"), ("level", "l1a")))
-    wait_for(lambda: scrape(portal_server.url).get(latency_key, 0) >= 1, "the L1A products' latency in /metrics")
-    assert scrape(portal_server.url)[latency_key] <= len(science(portal_server, instrument="swapi", data_level="l1a"))
+    wait_for_latency(portal_server)
+    assert scrape(portal_server.url)[LATENCY_KEY] <= len(science(portal_server, instrument="swapi", data_level="l1a"))
     assert after[("sdc_ingest_bytes_total", (("class", "ancillary"), ("instrument", "swapi"), ("level", "none")))] >= len(b"energy,table\n1,2\n")
+
+
+LATENCY_KEY = ("sdc_latency_product_seconds_count", (("instrument", "swapi"), ("level", "l1a")))
+
+
+def wait_for_latency(server):
+    """Waits until the L1A products' latency is exported: latencies are traced through the lineage by the alert
+    evaluator's pass (every 60 s by default), and the histogram has no series before its first observation."""
+    wait_for(lambda: scrape(server.url).get(LATENCY_KEY, 0) >= 1, "the L1A products' latency in /metrics")
 
 
 def test_grafana_dashboard_queries_only_metrics_the_server_exports(portal_server):
@@ -271,6 +278,7 @@ def test_grafana_dashboard_queries_only_metrics_the_server_exports(portal_server
     for panel in ("ingest rate", "ingest volume", "jobs by state", "duration percentiles", "queue depth", "failed jobs", "latency from l0"):
         assert panel in titles, panel
     queried = {name for panel in dashboard["panels"] for target in panel["targets"] for name in re.findall(r"\bsdc_[a-z0-9_]+", target["expr"])}
+    wait_for_latency(portal_server)
     exported = {name for name, _ in scrape(portal_server.url)}
     # sdc_mission_* is exported only when missions are hosted beside IMAP: test_mission_portal.py checks it there.
     assert {name for name in queried if not name.startswith("sdc_mission_")} <= exported, queried - exported
