@@ -310,8 +310,17 @@ public struct Planner: IngestListener, Service {
         return []
     }
 
-    /// The highest cataloged minor version of the product for the day under `major` (any descriptor for `all`).
+    /// The highest cataloged minor version of the product for the day under `major` (any descriptor for `all`). For an
+    /// ancillary product, named `vNNN` with the job's minor whatever its major (as imap_cli names them), the highest
+    /// version of any file of its descriptor starting that day: a new job's ancillary name never collides with an older one.
     func highestMinor(of product: ProductNode, date: FileDate, major: Int) async throws -> Int? {
+        if product.dataType == "ancillary" {
+            guard let instrument = product.instrument else { return nil }
+            var query = FileQuery(table: .ancillary)
+            (query.instrument, query.descriptor, query.startDate, query.endDate) = (instrument, product.descriptor, date, date)
+            (query.includeUnreleased, query.versions) = (true, .all)
+            return try await catalog.files(matching: query).compactMap(\.file.ancillary?.version.minor).max()
+        }
         guard var query = FileQuery.science(of: product, on: date, repointing: nil) else { return nil }
         query.majorVersion = major
         query.versions = .all

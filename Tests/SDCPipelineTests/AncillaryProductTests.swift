@@ -93,6 +93,29 @@ struct AncillaryProductTests {
         }
     }
 
+    @Test func aNewJobsVersionIsAboveTheAncillaryFilesOfItsDayWhateverTheirMajor() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sdc-ancillary-version-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let catalog = try SQLiteCatalog(path: folder.appendingPathComponent("catalog.sqlite").path)
+        let jobs = try SQLiteJobStore(path: folder.appendingPathComponent("jobs.sqlite").path)
+        let spec = AlgorithmSpec(product: Self.product, name: "imap-processing", version: "2", majorVersion: 2, timeoutSeconds: 60, maxAttempts: 1,
+                                 kind: .external(ExternalCommandConfiguration(command: ["imap_cli"], environment: [:])),
+                                 makes: [Self.product, Self.spinOffsets])
+        let planner = Planner(graph: try DependencyGraph(csv: "mag, l1c, norm-mago, mag, l1d, norm-srf, HARD, DOWNSTREAM"),
+                              registry: try AlgorithmRegistry.checked([spec]), catalog: catalog, jobs: jobs)
+        // Major 1 made v003 spin offsets for the day (and another day's v007, which does not count); no major 2 product yet.
+        for name in ["imap_mag_l1c_norm-mago_20240924_v001.0001.cdf", "imap_mag_l1d_norm-srf_20240924_v001.0003.cdf",
+                     "imap_mag_spin-offsets_20240924_20240924_v003.cdf", "imap_mag_spin-offsets_20240925_20240925_v007.cdf"] {
+            try await catalog.insert([CatalogRecord(file: try IMAPFileName.parse(name), size: 1, sha256: String(repeating: "0", count: 64),
+                                                    ingestionDate: .now)])
+        }
+        let job = try #require(try await planner.plan(Self.product, date: FileDate(year: 2024, month: 9, day: 24)!, repointing: nil, campaign: 0))
+        // imap_cli names the spin offsets v004 (the minor of v002.0004), not v003, which exists.
+        #expect(job.version == ProductVersion(major: 2, minor: 4))
+        #expect(job.expectedProductNames == ["imap_mag_l1d_norm-srf_20240924_v002.0004.cdf", "imap_mag_spin-offsets_20240924_20240924_v004.cdf"])
+    }
+
     @Test func makesEntriesDeclareAncillaryAndOptionalProducts() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sdc-registry-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
