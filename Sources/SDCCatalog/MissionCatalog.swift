@@ -80,7 +80,9 @@ public struct RejectedFile: Error, Sendable, Hashable {
     }
 }
 
-/// Which mission files a query selects; nil fields select everything.
+/// Which mission files a query selects; nil fields select everything. The files come in one order, file time then
+/// name, so that a page is the `limit` files after the last file of the page before (`after`): pages cover every file
+/// exactly once, however large the mission.
 public struct MissionFileQuery: Sendable, Hashable {
     public var mission: String
     public var instrument: String?
@@ -89,15 +91,76 @@ public struct MissionFileQuery: Sendable, Hashable {
     /// Inclusive bounds on the file time.
     public var startTime: SWxSOCTime?
     public var endTime: SWxSOCTime?
+    /// Only files in this processing state.
+    public var state: MissionFileStatus.State?
+    /// Only files after this one in the order (file time, then name); it need not be cataloged.
+    public var after: SWxSOCFileName?
+    /// At most this many files (nil: all). A limit below zero is read as zero.
+    public var limit: Int?
 
     public init(mission: String, instrument: String? = nil, level: String? = nil, descriptor: String? = nil,
-                startTime: SWxSOCTime? = nil, endTime: SWxSOCTime? = nil) {
+                startTime: SWxSOCTime? = nil, endTime: SWxSOCTime? = nil, state: MissionFileStatus.State? = nil,
+                after: SWxSOCFileName? = nil, limit: Int? = nil) {
         self.mission = mission
         self.instrument = instrument
         self.level = level
         self.descriptor = descriptor
         self.startTime = startTime
         self.endTime = endTime
+        self.state = state
+        self.after = after
+        self.limit = limit
+    }
+}
+
+/// A mission's files counted in the catalog: how many and how large, by instrument, level and processing state, and
+/// how many were kept aside.
+public struct MissionFileCounts: Sendable, Hashable {
+    /// The files of one instrument and level in one state.
+    public struct Group: Sendable, Hashable {
+        public var instrument: String
+        public var level: String
+        public var state: MissionFileStatus.State
+        /// Files in the group.
+        public var files: Int
+        /// Of them, files made from other files (with origins); the others were received.
+        public var produced: Int
+        /// Their total size.
+        public var bytes: Int64
+
+        public init(instrument: String, level: String, state: MissionFileStatus.State, files: Int, produced: Int, bytes: Int64) {
+            self.instrument = instrument
+            self.level = level
+            self.state = state
+            self.files = files
+            self.produced = produced
+            self.bytes = bytes
+        }
+    }
+
+    /// Sorted by instrument, level and state; a group with no file is left out.
+    public var groups: [Group]
+    /// Files kept aside for the mission.
+    public var rejected: Int
+
+    public init(groups: [Group], rejected: Int) {
+        self.groups = groups
+        self.rejected = rejected
+    }
+
+    /// All the mission's cataloged files.
+    public var files: Int { groups.reduce(0) { $0 + $1.files } }
+    /// Their total size (saturating).
+    public var bytes: Int64 {
+        groups.reduce(0) { total, group in
+            let (sum, overflow) = total.addingReportingOverflow(group.bytes)
+            return overflow ? .max : sum
+        }
+    }
+
+    /// The files in `state`.
+    public func files(in state: MissionFileStatus.State) -> Int {
+        groups.reduce(0) { $0 + ($1.state == state ? $1.files : 0) }
     }
 }
 
@@ -126,8 +189,18 @@ public protocol MissionCatalog: Sendable {
     /// The status of the file under `key`, if cataloged.
     func status(forKey key: String) async throws(CatalogError) -> MissionFileStatus?
 
-    /// The files a query selects, oldest file time first (then by name), each with its status; origins sorted.
+    /// The files a query selects, oldest file time first (then by name), each with its status; origins sorted. The
+    /// query's `after` and `limit` select one page, in SQL.
     func files(matching query: MissionFileQuery) async throws(CatalogError) -> [(record: MissionFileRecord, status: MissionFileStatus)]
+
+    /// How many files a query selects, counted in SQL: its `limit` is ignored, its `after` is not.
+    func count(matching query: MissionFileQuery) async throws(CatalogError) -> Int
+
+    /// The files of `mission` and their bytes by instrument, level and state, and its files kept aside, counted in SQL.
+    func counts(mission: String) async throws(CatalogError) -> MissionFileCounts
+
+    /// The `limit` files of `mission` whose status changed last, newest change first (then by key, descending).
+    func recentlyChanged(mission: String, limit: Int) async throws(CatalogError) -> [(record: MissionFileRecord, status: MissionFileStatus)]
 
     /// Records a file kept aside; a second record under the same key is ``CatalogError/alreadyExists(key:)``.
     func reject(_ file: RejectedFile) async throws(CatalogError)
@@ -139,15 +212,66 @@ public protocol MissionCatalog: Sendable {
 /// What the two mission catalogs share: their statements (one table shape, in the SQL SQLite and PostgreSQL both
 /// speak) and the one way a row becomes a record and a status.
 package enum MissionCatalogSQL {
-    /// The files and their status that `condition` selects, oldest file time first. `originsAggregate` is the
-    /// backend's expression joining the `origin_path`s of `l` with newlines.
-    package static func selectFiles(_ condition: SQLQuery, originsAggregate: String) -> SQLQuery {
-        SQLQuery("""
+    /// The files and their status that `condition` selects, oldest file time first unless `order` says otherwise,
+    /// at most `limit`. `originsAggregate` is the backend's expression joining the `origin_path`s of `l` with newlines.
+    package static func selectFiles(_ condition: SQLQuery, originsAggregate: String, order: String = "f.file_time_ms, f.name",
+                                    limit: Int? = nil) -> SQLQuery {
+        var values = condition.values
+        var limitClause = ""
+        if let limit {
+            limitClause = " LIMIT ?"
+            values.append(.integer(Int64(max(limit, 0))))
+        }
+        return SQLQuery("""
             SELECT f.*, s.state, s.message, s.original_time, s.last_time, s.reprocessed_count, s.processing_seconds,
                    (SELECT \(originsAggregate) FROM mission_lineage l WHERE l.file_path = f.file_path) AS origins
             FROM mission_files f JOIN mission_status s ON s.file_path = f.file_path
-            WHERE \(condition.sql) ORDER BY f.file_time_ms, f.name
-            """, condition.values)
+            WHERE \(condition.sql) ORDER BY \(order)\(limitClause)
+            """, values)
+    }
+
+    /// The page of files `query` selects, each with its status.
+    package static func selectFiles(_ query: MissionFileQuery, originsAggregate: String) -> SQLQuery {
+        selectFiles(condition(query), originsAggregate: originsAggregate, limit: query.limit)
+    }
+
+    /// The files of `mission` whose status changed last, newest first.
+    package static func selectRecentlyChanged(mission: String, limit: Int, originsAggregate: String) -> SQLQuery {
+        selectFiles(SQLQuery("f.mission = ?", [.text(mission)]), originsAggregate: originsAggregate,
+                    order: "s.last_time DESC, f.file_path DESC", limit: limit)
+    }
+
+    /// How many files `query` selects (`total`), whatever its limit.
+    package static func countFiles(_ query: MissionFileQuery) -> SQLQuery {
+        let condition = condition(query)
+        return SQLQuery("SELECT CAST(COUNT(*) AS BIGINT) AS total FROM mission_files f JOIN mission_status s ON s.file_path = f.file_path WHERE \(condition.sql)",
+                        condition.values)
+    }
+
+    /// The files of `mission` by instrument, level and state: `files`, `produced` (with origins) and `bytes`.
+    package static func countGroups(mission: String) -> SQLQuery {
+        SQLQuery("""
+            SELECT f.instrument, f.data_level, s.state, CAST(COUNT(*) AS BIGINT) AS files,
+                   CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM mission_lineage l WHERE l.file_path = f.file_path) THEN 1 ELSE 0 END) AS BIGINT) AS produced,
+                   CAST(SUM(f.size) AS BIGINT) AS bytes
+            FROM mission_files f JOIN mission_status s ON s.file_path = f.file_path
+            WHERE f.mission = ? GROUP BY f.instrument, f.data_level, s.state ORDER BY f.instrument, f.data_level, s.state
+            """, [.text(mission)])
+    }
+
+    /// How many files are kept aside for `mission` (`total`).
+    package static func countRejected(mission: String) -> SQLQuery {
+        SQLQuery("SELECT CAST(COUNT(*) AS BIGINT) AS total FROM rejected_files WHERE mission = ?", [.text(mission)])
+    }
+
+    /// One row of ``countGroups(mission:)`` as a group; an unknown state is a damaged row.
+    package static func group(instrument: String, level: String, state: String, files: Int64, produced: Int64,
+                              bytes: Int64) throws(CatalogError) -> MissionFileCounts.Group {
+        guard let known = MissionFileStatus.State(rawValue: state) else {
+            throw .database("damaged mission_status row of \(instrument) \(level): unknown state '\(state)'")
+        }
+        return MissionFileCounts.Group(instrument: instrument, level: level, state: known, files: Int(files), produced: Int(produced),
+                                       bytes: bytes)
     }
 
     /// The condition selecting one key.
@@ -163,6 +287,12 @@ package enum MissionCatalogSQL {
         if let descriptor = query.descriptor { conditions.append("f.descriptor = ?"); values.append(.text(descriptor)) }
         if let start = query.startTime { conditions.append("f.file_time_ms >= ?"); values.append(.integer(start.unixMilliseconds)) }
         if let end = query.endTime { conditions.append("f.file_time_ms <= ?"); values.append(.integer(end.unixMilliseconds)) }
+        if let state = query.state { conditions.append("s.state = ?"); values.append(.text(state.rawValue)) }
+        if let after = query.after {
+            // The order's keyset: later file time, or the same time and a later name (both backends compare bytes).
+            conditions.append("(f.file_time_ms > ? OR (f.file_time_ms = ? AND f.name > ?))")
+            values += [.integer(after.time.unixMilliseconds), .integer(after.time.unixMilliseconds), .text(after.name)]
+        }
         return SQLQuery(conditions.joined(separator: " AND "), values)
     }
 
@@ -341,6 +471,9 @@ public final class SQLiteMissionCatalog: MissionCatalog {
         migrator.registerMigration("v2: rejected files by mission") { db in
             try db.execute(sql: "CREATE INDEX rejected_files_by_mission ON rejected_files (mission, received_at)")
         }
+        migrator.registerMigration("v3: mission files in page order") { db in
+            try db.execute(sql: "CREATE INDEX mission_files_by_time ON mission_files (mission, file_time_ms, name)")
+        }
         return migrator
     }
 
@@ -397,19 +530,46 @@ public final class SQLiteMissionCatalog: MissionCatalog {
     }
 
     public func record(forKey key: String) async throws(CatalogError) -> MissionFileRecord? {
-        try await files(MissionCatalogSQL.key(key)).first?.record
+        try await file(forKey: key)?.record
     }
 
     public func status(forKey key: String) async throws(CatalogError) -> MissionFileStatus? {
-        try await files(MissionCatalogSQL.key(key)).first?.status
+        try await file(forKey: key)?.status
     }
 
     public func files(matching query: MissionFileQuery) async throws(CatalogError) -> [(record: MissionFileRecord, status: MissionFileStatus)] {
-        try await files(MissionCatalogSQL.condition(query))
+        try await files(MissionCatalogSQL.selectFiles(query, originsAggregate: Self.originsAggregate))
     }
 
-    private func files(_ condition: SQLQuery) async throws(CatalogError) -> [(record: MissionFileRecord, status: MissionFileStatus)] {
-        let query = MissionCatalogSQL.selectFiles(condition, originsAggregate: "group_concat(origin_path, char(10))")
+    public func count(matching query: MissionFileQuery) async throws(CatalogError) -> Int {
+        let count = MissionCatalogSQL.countFiles(query)
+        return try await read { db in try Int.fetchOne(db, sql: count.sql, arguments: count.statementArguments) ?? 0 }
+    }
+
+    public func counts(mission: String) async throws(CatalogError) -> MissionFileCounts {
+        let groups = MissionCatalogSQL.countGroups(mission: mission), rejected = MissionCatalogSQL.countRejected(mission: mission)
+        return try await read { db in
+            // One read transaction: the groups and the rejected count are of one moment.
+            let found = try Row.fetchAll(db, sql: groups.sql, arguments: groups.statementArguments).map { row in
+                try MissionCatalogSQL.group(instrument: row["instrument"], level: row["data_level"], state: row["state"], files: row["files"],
+                                            produced: row["produced"], bytes: row["bytes"])
+            }
+            return MissionFileCounts(groups: found, rejected: try Int.fetchOne(db, sql: rejected.sql, arguments: rejected.statementArguments) ?? 0)
+        }
+    }
+
+    public func recentlyChanged(mission: String, limit: Int) async throws(CatalogError) -> [(record: MissionFileRecord, status: MissionFileStatus)] {
+        try await files(MissionCatalogSQL.selectRecentlyChanged(mission: mission, limit: limit, originsAggregate: Self.originsAggregate))
+    }
+
+    private static let originsAggregate = "group_concat(origin_path, char(10))"
+
+    /// The file under `key` and its status, if cataloged.
+    private func file(forKey key: String) async throws(CatalogError) -> (record: MissionFileRecord, status: MissionFileStatus)? {
+        try await files(MissionCatalogSQL.selectFiles(MissionCatalogSQL.key(key), originsAggregate: Self.originsAggregate)).first
+    }
+
+    private func files(_ query: SQLQuery) async throws(CatalogError) -> [(record: MissionFileRecord, status: MissionFileStatus)] {
         let missions = missions
         // Names are parsed back on the database's reader thread, not on the cooperative pool.
         return try await read { db in

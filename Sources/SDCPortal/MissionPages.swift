@@ -13,11 +13,15 @@ public struct PortalMissions: Sendable {
     /// The hosted missions, IMAP among them or not.
     public let missions: MissionSet
     let catalog: any MissionCatalog
+    /// Files listed on one search page.
+    let pageSize: Int
 
-    /// The portal's view of `missions`, whose SWxSOC files `catalog` holds.
-    public init(missions: MissionSet, catalog: any MissionCatalog) {
+    /// The portal's view of `missions`, whose SWxSOC files `catalog` holds; a search lists `pageSize` files a page
+    /// (at least one).
+    public init(missions: MissionSet, catalog: any MissionCatalog, pageSize: Int = 500) {
         self.missions = missions
         self.catalog = catalog
+        self.pageSize = max(pageSize, 1)
     }
 
     /// The hosted SWxSOC-style mission called `name`.
@@ -89,17 +93,23 @@ struct MissionChoice: Sendable, Equatable {
         """
 }
 
-/// The search of a SWxSOC mission's files: the `/missions/<m>/query` filters, plus the processing status.
+/// The search of a SWxSOC mission's files: the `/missions/<m>/query` filters, plus the processing status and the page
+/// (`after`: the name of the last file of the page before).
 struct MissionSearch: Sendable {
     var instrument = "", level = "", descriptor = "", status = "", startDate = "", endDate = ""
+    /// The filters and the page's start (`after`).
     var query: MissionFileQuery
-    var state: MissionFileStatus.State?
 
     init(parameters: [(String, String)], mission: MissionProfile) throws(PortalError) {
         query = MissionFileQuery(mission: mission.name)
         for (name, value) in parameters where !value.isEmpty {
             switch name {
             case "mission": continue
+            case "after":
+                guard case .swxsoc(let file)? = try? mission.parse(value) else {
+                    throw .badRequest("after '\(value)' is not a \(mission.name) file name: the next-page link carries the last file shown.")
+                }
+                query.after = file
             case "instrument":
                 guard let known = mission.instrument(named: value) else {
                     throw .badRequest("instrument '\(value)' is not a \(mission.name) instrument: expected one of \(mission.instruments.map(\.name).joined(separator: ", ")).")
@@ -120,7 +130,7 @@ struct MissionSearch: Sendable {
                     throw .badRequest("status '\(value)' is not pending, success or failed.")
                 }
                 status = value
-                state = known
+                query.state = known
             case "start_date", "end_date":
                 guard let day = SWxSOCTime(iso: value), !value.contains("T") else {
                     throw .badRequest("\(name) '\(value)' is not a date: expected YYYY-MM-DD.")
@@ -133,15 +143,38 @@ struct MissionSearch: Sendable {
                     query.endTime = SWxSOCTime(unixMilliseconds: day.unixMilliseconds + 86_400_000 - 1)
                 }
             default:
-                throw .badRequest("\(name) is not a search field: expected instrument, level, descriptor, status, start_date or end_date.")
+                throw .badRequest("\(name) is not a search field: expected instrument, level, descriptor, status, start_date, end_date or after.")
             }
         }
     }
 }
 
+extension MissionSearch {
+    /// The search page of these filters, starting after the file named `after` (from the first file when nil).
+    func link(after: String?) -> String {
+        let filters = [("mission", query.mission), ("instrument", instrument), ("level", level), ("descriptor", descriptor),
+                       ("status", status), ("start_date", startDate), ("end_date", endDate), ("after", after ?? "")]
+        return "/portal/search?" + URLText.query(filters.filter { !$0.1.isEmpty })
+    }
+}
+
+/// One page of a mission search: its files, where it lies among all the files the filters select, and the link to
+/// the next page.
+struct MissionResultsPage {
+    var rows: [(record: MissionFileRecord, status: MissionFileStatus)]
+    /// Files the filters select, on every page.
+    var total: Int
+    /// Files before this page.
+    var before: Int
+    /// The first page's link, when this is not the first page.
+    var first: String?
+    /// The next page's link, when there are files after this page.
+    var next: String?
+}
+
 enum MissionPages {
-    /// Rows listed on one search page; the count says when there are more.
-    static let maximumRows = 500
+    /// Processing status changes listed on the dashboard.
+    static let recentChanges = 20
 
     static func title(_ mission: MissionProfile) -> String { mission.name.uppercased() }
 
@@ -168,10 +201,13 @@ enum MissionPages {
 
     static func downloadPath(_ mission: String, key: String) -> String { "/missions/\(mission)/download/\(key.percentEncoded(safe: "/"))" }
 
-    static func results(_ mission: MissionProfile, rows: [(record: MissionFileRecord, status: MissionFileStatus)]) -> HTML {
-        guard !rows.isEmpty else { return #"<p id="no-results">No files match.</p>"# }
-        let shown = rows.prefix(maximumRows)
-        let body = shown.map { row -> HTML in
+    static func results(_ mission: MissionProfile, page: MissionResultsPage) -> HTML {
+        let firstLink: HTML = page.first.map { "<a href=\"\($0)\" id=\"first-page\">First page</a>" } ?? ""
+        guard !page.rows.isEmpty else {
+            if page.total == 0 { return #"<p id="no-results">No files match.</p>"# }
+            return "<p id=\"no-results\">No files after this one (\(page.total) files match).</p><p class=\"pages\">\(firstLink)</p>"
+        }
+        let body = page.rows.map { row -> HTML in
             let file = row.record.file
             let origins = row.record.origins.map { origin -> HTML in
                 "<li><a href=\"\(downloadPath(mission.name, key: origin))\">\(origin.split(separator: "/").last.map(String.init) ?? origin)</a></li>"
@@ -187,35 +223,40 @@ enum MissionPages {
                 <td><a href="\(downloadPath(mission.name, key: row.record.key))" class="download-link" download>download</a>\(quicklook)</td></tr>
                 """
         }
-        let count: HTML = rows.count > shown.count ? "The first \(shown.count) of \(rows.count) files" : "\(rows.count) file\(rows.count == 1 ? "" : "s")"
+        let count: HTML = page.first == nil && page.next == nil
+            ? "\(page.rows.count) file\(page.rows.count == 1 ? "" : "s")"
+            : "Files \(page.before + 1)–\(page.before + page.rows.count) of \(page.total)"
+        let nextLink: HTML = page.next.map { "<a href=\"\($0)\" id=\"next-page\" rel=\"next\">Next page</a>" } ?? ""
+        let links: HTML = page.first == nil && page.next == nil ? "" : "<p class=\"pages\">\(firstLink) \(nextLink)</p>"
         return """
             <p id="result-count">\(count)</p>
             <div class="scroll"><table id="results"><caption class="visually-hidden">\(title(mission)) files</caption><thead><tr>\
             <th scope="col">File</th><th scope="col">Instrument</th><th scope="col">Level</th><th scope="col">Mode</th>\
             <th scope="col">Descriptor</th><th scope="col">Time (UTC)</th><th scope="col">Version</th><th scope="col">Status</th>\
             <th scope="col">Made from</th><th scope="col">Size</th><th scope="col">Links</th></tr></thead>
-            <tbody>\(body)</tbody></table></div>
+            <tbody>\(body)</tbody></table></div>\(links)
             """
     }
 
     /// Files by instrument and level and what the flow did with them, processing status, and (for write keys) the
     /// files kept aside.
-    static func dashboard(_ mission: MissionProfile, rows: [(record: MissionFileRecord, status: MissionFileStatus)],
+    /// `counts` and `recent` (the latest status changes) come from the catalog's aggregates; `rejected` is listed
+    /// when `showRejected`.
+    static func dashboard(_ mission: MissionProfile, counts fileCounts: MissionFileCounts,
+                          recent changes: [(record: MissionFileRecord, status: MissionFileStatus)],
                           rejected: [RejectedFile], showRejected: Bool) -> HTML {
         struct Counts { var received = 0, produced = 0, pending = 0, processed = 0, failed = 0 }
         var counts: [String: [String: Counts]] = [:]
-        var bytes: Int64 = 0
-        for row in rows {
-            let file = row.record.file
-            var entry = counts[file.instrument.name, default: [:]][file.level, default: Counts()]
-            if row.record.origins.isEmpty { entry.received += 1 } else { entry.produced += 1 }
-            switch row.status.state {
-            case .pending: entry.pending += 1
-            case .success: entry.processed += 1
-            case .failed: entry.failed += 1
+        for group in fileCounts.groups {
+            var entry = counts[group.instrument, default: [:]][group.level, default: Counts()]
+            entry.received += group.files - group.produced
+            entry.produced += group.produced
+            switch group.state {
+            case .pending: entry.pending += group.files
+            case .success: entry.processed += group.files
+            case .failed: entry.failed += group.files
             }
-            counts[file.instrument.name, default: [:]][file.level] = entry
-            bytes = bytes.addingReportingOverflow(row.record.size).overflow ? .max : bytes + row.record.size
+            counts[group.instrument, default: [:]][group.level] = entry
         }
         var table: [HTML] = []
         for instrument in mission.instruments.map(\.name) {
@@ -235,7 +276,7 @@ enum MissionPages {
             <th scope="col">Produced</th><th scope="col">Pending</th><th scope="col">Processed</th><th scope="col">Failed</th></tr></thead>
             <tbody>\(table)</tbody></table></div>
             """
-        let recent = rows.sorted { ($0.status.lastTime, $0.record.key) > ($1.status.lastTime, $1.record.key) }.prefix(20).map { row -> HTML in
+        let recent = changes.map { row -> HTML in
             """
             <tr><td>\(row.record.file.name)</td><td class="status-\(row.status.state.rawValue)">\(row.status.state.rawValue)</td>\
             <td><span class="status-message">\(row.status.message)</span></td><td class="num">\(row.status.processingSeconds.map { String(format: "%.2f s", $0) } ?? "")</td>\
@@ -249,7 +290,7 @@ enum MissionPages {
             """
         let rejectedList: HTML
         if !showRejected {
-            rejectedList = "<p class=\"muted\" id=\"rejected-hidden\">\(rejected.count) files kept aside; sign in with a write key to see them.</p>"
+            rejectedList = "<p class=\"muted\" id=\"rejected-hidden\">\(fileCounts.rejected) files kept aside; sign in with a write key to see them.</p>"
         } else if rejected.isEmpty {
             rejectedList = "<p class=\"muted\" id=\"no-rejected\">No file kept aside.</p>"
         } else {
@@ -262,14 +303,12 @@ enum MissionPages {
                 <tbody>\(items)</tbody></table></div>
                 """
         }
-        let pending = rows.filter { $0.status.state == .pending }.count
-        let failed = rows.filter { $0.status.state == .failed }.count
         return """
             <section aria-labelledby="now-heading"><h2 id="now-heading">Now</h2><div class="tiles">
-            <p class="tile" id="mission-files">\(rows.count) files, \(Format.bytes(bytes)) stored</p>
-            <p class="tile">Pending <strong id="mission-pending">\(pending)</strong></p>
-            <p class="tile">Failed <strong id="mission-failed">\(failed)</strong></p>
-            <p class="tile">Kept aside <strong id="mission-rejected">\(rejected.count)</strong></p>
+            <p class="tile" id="mission-files">\(fileCounts.files) files, \(Format.bytes(fileCounts.bytes)) stored</p>
+            <p class="tile">Pending <strong id="mission-pending">\(fileCounts.files(in: .pending))</strong></p>
+            <p class="tile">Failed <strong id="mission-failed">\(fileCounts.files(in: .failed))</strong></p>
+            <p class="tile">Kept aside <strong id="mission-rejected">\(fileCounts.rejected)</strong></p>
             </div></section>
             <section aria-labelledby="counts-heading"><h2 id="counts-heading">Files by instrument and level</h2>\(countsTable)</section>
             <section aria-labelledby="status-heading"><h2 id="status-heading">Processing status</h2>\(status)</section>
@@ -298,18 +337,29 @@ extension Portal {
             let body: HTML = "<p class=\"error\" id=\"search-error\">\(error.text)</p>\(MissionPages.searchForm(mission, nil))"
             return html(Layout.page(title: title, visitor: visitor, body: body), status: .badRequest)
         }
-        var rows = try await missions.catalog.files(matching: search.query)
-        if let state = search.state { rows = rows.filter { $0.status.state == state } }
-        let body: HTML = "\(MissionPages.searchForm(mission, search))\(searchScript)<h2>Files</h2>\(MissionPages.results(mission, rows: rows))"
+        // One page in SQL, and the counts that place it among all the files the filters select.
+        var filters = search.query
+        filters.after = nil
+        let total = try await missions.catalog.count(matching: filters)
+        let remaining = search.query.after == nil ? total : try await missions.catalog.count(matching: search.query)
+        var query = search.query
+        query.limit = missions.pageSize
+        let rows = try await missions.catalog.files(matching: query)
+        let page = MissionResultsPage(rows: rows, total: total, before: max(total - remaining, 0),
+                                      first: search.query.after == nil ? nil : search.link(after: nil),
+                                      next: rows.count < remaining ? rows.last.map { search.link(after: $0.record.file.name) } : nil)
+        let body: HTML = "\(MissionPages.searchForm(mission, search))\(searchScript)<h2>Files</h2>\(MissionPages.results(mission, page: page))"
         return html(Layout.page(title: title, visitor: visitor, body: body))
     }
 
     /// `/portal/dashboard` for a SWxSOC mission.
     func missionDashboard(mission: MissionProfile, visitor: Visitor) async throws -> Response {
         guard let missions else { throw PortalError.notFound("No missions are hosted beside IMAP.") }
-        let rows = try await missions.catalog.files(matching: MissionFileQuery(mission: mission.name))
-        let rejected = try await missions.catalog.rejected(mission: mission.name)
-        let body = MissionPages.dashboard(mission, rows: rows, rejected: rejected, showRejected: (visitor.key?.scope ?? .read) >= .write)
+        let counts = try await missions.catalog.counts(mission: mission.name)
+        let recent = try await missions.catalog.recentlyChanged(mission: mission.name, limit: MissionPages.recentChanges)
+        let showRejected = (visitor.key?.scope ?? .read) >= .write
+        let rejected = showRejected ? try await missions.catalog.rejected(mission: mission.name) : []
+        let body = MissionPages.dashboard(mission, counts: counts, recent: recent, rejected: rejected, showRejected: showRejected)
         return html(Layout.page(title: "\(MissionPages.title(mission)) dashboard", visitor: visitor, body: body))
     }
 

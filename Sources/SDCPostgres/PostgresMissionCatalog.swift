@@ -66,6 +66,9 @@ public final class PostgresMissionCatalog: MissionCatalog {
             """,
             "CREATE INDEX rejected_files_by_mission ON rejected_files (mission, received_at)",
         ]),
+        PostgresDatabase.Migration(version: 2, name: "mission files in page order", statements: [
+            "CREATE INDEX mission_files_by_time ON mission_files (mission, file_time_ms, name)",
+        ]),
     ]
 
     private func rows(_ query: SQLQuery) async throws(CatalogError) -> [PostgresRandomAccessRow] {
@@ -110,19 +113,51 @@ public final class PostgresMissionCatalog: MissionCatalog {
     }
 
     public func record(forKey key: String) async throws(CatalogError) -> MissionFileRecord? {
-        try await files(MissionCatalogSQL.key(key)).first?.record
+        try await file(forKey: key)?.record
     }
 
     public func status(forKey key: String) async throws(CatalogError) -> MissionFileStatus? {
-        try await files(MissionCatalogSQL.key(key)).first?.status
+        try await file(forKey: key)?.status
     }
 
     public func files(matching query: MissionFileQuery) async throws(CatalogError) -> [(record: MissionFileRecord, status: MissionFileStatus)] {
-        try await files(MissionCatalogSQL.condition(query))
+        try await files(MissionCatalogSQL.selectFiles(query, originsAggregate: Self.originsAggregate))
     }
 
-    private func files(_ condition: SQLQuery) async throws(CatalogError) -> [(record: MissionFileRecord, status: MissionFileStatus)] {
-        let found = try await rows(MissionCatalogSQL.selectFiles(condition, originsAggregate: "string_agg(origin_path, chr(10) ORDER BY origin_path)"))
+    public func count(matching query: MissionFileQuery) async throws(CatalogError) -> Int {
+        try await total(MissionCatalogSQL.countFiles(query))
+    }
+
+    public func counts(mission: String) async throws(CatalogError) -> MissionFileCounts {
+        var groups: [MissionFileCounts.Group] = []
+        for row in try await rows(MissionCatalogSQL.countGroups(mission: mission)) {
+            func cell<T: PostgresDecodable>(_ column: String) throws(CatalogError) -> T { try PostgresCatalog.cell(row, column, in: "mission_files") }
+            groups.append(try MissionCatalogSQL.group(instrument: try cell("instrument"), level: try cell("data_level"), state: try cell("state"),
+                                                      files: try cell("files"), produced: try cell("produced"), bytes: try cell("bytes")))
+        }
+        return MissionFileCounts(groups: groups, rejected: try await total(MissionCatalogSQL.countRejected(mission: mission)))
+    }
+
+    public func recentlyChanged(mission: String, limit: Int) async throws(CatalogError) -> [(record: MissionFileRecord, status: MissionFileStatus)] {
+        try await files(MissionCatalogSQL.selectRecentlyChanged(mission: mission, limit: limit, originsAggregate: Self.originsAggregate))
+    }
+
+    private static let originsAggregate = "string_agg(origin_path, chr(10) ORDER BY origin_path)"
+
+    /// The `total` column of a one-row count.
+    private func total(_ query: SQLQuery) async throws(CatalogError) -> Int {
+        guard let row = try await rows(query).first else { return 0 }
+        let total: Int64 = try PostgresCatalog.cell(row, "total", in: "mission_files")
+        return Int(total)
+    }
+
+    /// The file under `key` and its status, if cataloged.
+    private func file(forKey key: String) async throws(CatalogError) -> (record: MissionFileRecord, status: MissionFileStatus)? {
+        try await files(MissionCatalogSQL.selectFiles(MissionCatalogSQL.key(key), originsAggregate: Self.originsAggregate)).first
+    }
+
+    private func files(_ query: SQLQuery) async throws(CatalogError) -> [(record: MissionFileRecord, status: MissionFileStatus)] {
+        let found = try await rows(query)
         var files: [(record: MissionFileRecord, status: MissionFileStatus)] = []
         files.reserveCapacity(found.count)
         for row in found {

@@ -288,6 +288,89 @@ func missionRecord(_ name: String, mission: MissionProfile = .hermes, size: Int6
         }
     }
 
+    /// Limits, pages, the state filter, counts and the latest status changes are answered in SQL and agree with a
+    /// full scan.
+    @Test(arguments: TestBackend.available) func pagesCoverEveryFileOnceAndCountsEqualAFullScan(_ backend: TestBackend) async throws {
+        try await TemporaryMissionCatalogs.with(backend) { t in
+            let catalog = t.first
+            // Four instruments, L0 and L1, six times; several files share a file time, so that names order them.
+            var keys: [String] = []
+            for (index, day) in (10...15).enumerated() {
+                let raw = try missionRecord("hermes_EEA_l0_20240\(day + 30)-000000_v0.bin", size: Int64(100 + index))
+                try await catalog.commit(raw)
+                keys.append(raw.key)
+                for instrument in ["eea", "nem", "spn", "mrt"] {
+                    let record = try missionRecord("hermes_\(instrument)_l1_202402\(day)T000000_v0.1.0.cdf", size: Int64(1000 * index + 7),
+                                                   origins: instrument == "eea" ? [raw.key] : [])
+                    try await catalog.commit(record)
+                    keys.append(record.key)
+                }
+            }
+            try await catalog.commit(try missionRecord("padre_meddea_l1_20240211T000000_v0.1.0.fits", mission: .padre))
+            for (index, key) in keys.enumerated() where index % 3 != 0 {
+                try await catalog.setStatus(key: key, index % 3 == 1 ? .success : .failed, message: "step \(index)", processingSeconds: nil)
+            }
+            try await catalog.reject(RejectedFile(key: "rejected/hermes/x", name: "x", mission: "hermes", reason: "r", receivedAt: .now,
+                                                  size: 1, sha256: ""))
+            try await catalog.reject(RejectedFile(key: "rejected/padre/y", name: "y", mission: "padre", reason: "r", receivedAt: .now,
+                                                  size: 1, sha256: ""))
+            let all = try await catalog.files(matching: MissionFileQuery(mission: "hermes"))
+            #expect(all.count == 30)
+
+            // Pages of 7 after the last file of the page before: every file once, in the full scan's order.
+            for filter in [MissionFileQuery(mission: "hermes"), MissionFileQuery(mission: "hermes", level: "l1", state: .success)] {
+                let expected = all.filter { row in
+                    (filter.level.map { row.record.file.level == $0 } ?? true) && (filter.state.map { row.status.state == $0 } ?? true)
+                }.map(\.record.file.name)
+                var paged: [String] = []
+                var query = filter
+                query.limit = 7
+                while true {
+                    let page = try await catalog.files(matching: query)
+                    let remaining = try await catalog.count(matching: query)
+                    #expect(remaining == expected.count - paged.count)
+                    #expect(page.count == min(7, remaining))
+                    guard let last = page.last else { break }
+                    paged += page.map(\.record.file.name)
+                    query.after = last.record.file
+                }
+                #expect(paged == expected)
+                let total = try await catalog.count(matching: filter)
+                #expect(total == expected.count)
+            }
+            let none = try await catalog.files(matching: MissionFileQuery(mission: "hermes", limit: 0))
+            #expect(none.isEmpty)
+            // A cursor need not be cataloged: the files after its place in the order.
+            let noon = try missionRecord("hermes_eea_l1_20240212T120000_v0.1.0.cdf").file
+            let afterNoon = try await catalog.files(matching: MissionFileQuery(mission: "hermes", after: noon))
+            #expect(afterNoon.map(\.record.key) == all.filter { $0.record.file.time > noon.time }.map(\.record.key))
+
+            // The counts equal the full scan's.
+            let counts = try await catalog.counts(mission: "hermes")
+            var scanned: [String: MissionFileCounts.Group] = [:]
+            for row in all {
+                let file = row.record.file, id = "\(file.instrument.name) \(file.level) \(row.status.state.rawValue)"
+                var group = scanned[id] ?? MissionFileCounts.Group(instrument: file.instrument.name, level: file.level, state: row.status.state,
+                                                                   files: 0, produced: 0, bytes: 0)
+                group.files += 1
+                group.produced += row.record.origins.isEmpty ? 0 : 1
+                group.bytes += row.record.size
+                scanned[id] = group
+            }
+            #expect(Set(counts.groups) == Set(scanned.values) && counts.groups.count == scanned.count)
+            #expect(counts.groups == counts.groups.sorted { ($0.instrument, $0.level, $0.state.rawValue) < ($1.instrument, $1.level, $1.state.rawValue) })
+            #expect(counts.files == 30 && counts.bytes == all.reduce(0) { $0 + $1.record.size } && counts.rejected == 1)
+            #expect(counts.files(in: .failed) == all.filter { $0.status.state == .failed }.count)
+            let empty = try await catalog.counts(mission: "reach")
+            #expect(empty == MissionFileCounts(groups: [], rejected: 0))
+
+            // The latest status changes: newest first, then by key, descending.
+            let recent = try await catalog.recentlyChanged(mission: "hermes", limit: 12)
+            let newest = all.sorted { ($0.status.lastTime, $0.record.key) > ($1.status.lastTime, $1.record.key) }.prefix(12)
+            #expect(recent.map(\.record.key) == newest.map(\.record.key))
+        }
+    }
+
     /// A product query (mission, instrument, level, time range) reads `mission_files_by_product` on a catalog of
     /// 20,000 files, on both backends.
     @Test(arguments: TestBackend.available) func productQueriesUseTheProductIndex(_ backend: TestBackend) async throws {
