@@ -77,6 +77,12 @@ public struct MissionAlgorithms: Sendable {
     }
 }
 
+/// An S3 event named a mission's incoming area, but that mission is not hosted here.
+public struct MissionNotHostedHere: Error, Sendable, Equatable {
+    /// The mission the object's name begins with.
+    public let mission: String
+}
+
 /// What happened to one arriving file.
 public enum MissionArrival: Sendable {
     /// Sorted into its instrument's area and cataloged; queued for processing.
@@ -122,14 +128,17 @@ public final class MissionFlow: Service, Sendable {
     /// reservation's lifetime).
     public var reservationLifetime: Int64 { lifetime }
     private let lifetime: Int64
+    /// With an S3 store: the time between two sweeps of the incoming areas (nil: only at start-up and on events).
+    public let sweepInterval: Duration?
     private let queue: AsyncStream<String>
     private let enqueue: AsyncStream<String>.Continuation
 
     public init(missions: MissionSet, catalog: any MissionCatalog, store: any ObjectStore, processing: MissionProcessing?,
                 scratch: URL, maximumSize: Int64, logger: Logger = Logger(label: "sdc.missions"),
-                reservationLifetime: Int64 = 6 * 3600,
+                reservationLifetime: Int64 = 6 * 3600, sweepInterval: Duration? = nil,
                 onEvent: @escaping @Sendable (MissionFlowEvent) -> Void = { _ in }) {
         self.lifetime = reservationLifetime
+        self.sweepInterval = sweepInterval
         self.missions = missions
         self.catalog = catalog
         self.store = store
@@ -259,28 +268,86 @@ public final class MissionFlow: Service, Sendable {
         return copy
     }
 
-    /// Sorts the files a stopped process left in `mission`'s incoming area (see the type's description). Returns the
-    /// names it sorted or found already stored.
+    /// What sorting one object of an incoming area found.
+    public enum IncomingOutcome: Sendable {
+        /// Sorted into its instrument's area (and queued), or kept aside with the reason.
+        case arrived(MissionArrival)
+        /// The same bytes were already stored under this key: the incoming copy was deleted.
+        case alreadyStored(key: String)
+        /// Another live process's arrival of this name is in flight (its note is recent): left to it.
+        case inFlight
+        /// No longer in the incoming area (sorted meanwhile by another process).
+        case gone
+
+        /// A word for logs: `sorted`, `rejected`, `already_stored`, `in_flight` or `gone`.
+        public var label: String {
+            switch self {
+            case .arrived(.sorted): "sorted"
+            case .arrived(.rejected): "rejected"
+            case .alreadyStored: "already_stored"
+            case .inFlight: "in_flight"
+            case .gone: "gone"
+            }
+        }
+    }
+
+    /// Sorts `<mission>/incoming/<name>` now if no other live process is receiving it (the rule of the arrival notes:
+    /// an object with no note, or whose note names an ended process of this host or is older than
+    /// ``reservationLifetime``, is sortable). Used for files left by a stop, found by a sweep, or announced by an S3 event.
+    public func sortIncoming(name: String, mission: MissionProfile) async throws -> IncomingOutcome {
+        let incoming = try ObjectKey("\(mission.name)/incoming/\(name)")
+        let note = try ObjectKey("\(mission.name)/arrivals/\(name)")
+        guard try await claimArrival(note) else { return .inFlight }
+        let outcome: IncomingOutcome
+        do {
+            outcome = .arrived(try await sort(incoming, mission: mission))
+        } catch IngestError.alreadyExists(let key) {
+            outcome = .alreadyStored(key: key)
+        } catch StorageError.notFound {
+            outcome = .gone
+        } catch {
+            try? await store.delete(note)
+            throw error
+        }
+        try await store.delete(note)
+        return outcome
+    }
+
+    /// Sorts an object announced by an S3 event notification, named relative to the store's prefix. Returns nil when
+    /// the name is not `<mission>/incoming/<name>` of a mission other than IMAP (the caller's to decide); the mission
+    /// when it is not hosted here (ignored, logged with its name); else what ``sortIncoming(name:mission:)`` found.
+    public func sortAnnounced(_ objectName: String) async throws -> Result<IncomingOutcome, MissionNotHostedHere>? {
+        let parts = objectName.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[1] == "incoming", !parts[2].isEmpty, parts[0] != "imap" else { return nil }
+        let missionName = String(parts[0])
+        guard let mission = missions.mission(named: missionName), mission.grammar == .swxsoc else {
+            logger.notice("ignored an S3 event for a mission not hosted here", metadata: ["mission": "\(missionName)", "object": "\(objectName)"])
+            return .failure(MissionNotHostedHere(mission: missionName))
+        }
+        let outcome = try await sortIncoming(name: String(parts[2]), mission: mission)
+        logger.info("sorted an object announced by an S3 event", metadata: ["object": "\(objectName)", "outcome": "\(outcome.label)"])
+        return .success(outcome)
+    }
+
+    /// Sorts the files a stopped process left in `mission`'s incoming area, or that arrived there without passing
+    /// through this server (see the type's description). Returns the names it sorted or found already stored.
     @discardableResult
     public func recoverIncoming(mission: MissionProfile) async throws -> [String] {
         var recovered: [String] = []
         for name in try await incomingNames(mission: mission.name) {
-            let incoming = try ObjectKey("\(mission.name)/incoming/\(name)")
-            let note = try ObjectKey("\(mission.name)/arrivals/\(name)")
-            guard try await claimArrival(note) else { continue }
-            do {
-                switch try await sort(incoming, mission: mission) {
-                case .sorted(let record): logger.notice("sorted a file left in the incoming area", metadata: ["key": "\(record.key)"])
-                case .rejected(let file): logger.notice("kept aside a file left in the incoming area", metadata: ["key": "\(file.key)"])
-                }
+            switch try await sortIncoming(name: name, mission: mission) {
+            case .arrived(.sorted(let record)):
+                logger.notice("sorted a file found in the incoming area", metadata: ["key": "\(record.key)"])
                 recovered.append(name)
-            } catch IngestError.alreadyExists(let key) {
-                logger.notice("a file left in the incoming area is already stored with the same bytes", metadata: ["key": "\(key)"])
+            case .arrived(.rejected(let file)):
+                logger.notice("kept aside a file found in the incoming area", metadata: ["key": "\(file.key)"])
                 recovered.append(name)
-            } catch StorageError.notFound {
-                // Sorted meanwhile by the process that received it.
+            case .alreadyStored(let key):
+                logger.notice("a file found in the incoming area is already stored with the same bytes", metadata: ["key": "\(key)"])
+                recovered.append(name)
+            case .inFlight, .gone:
+                break
             }
-            try await store.delete(note)
         }
         return recovered
     }
@@ -320,7 +387,8 @@ public final class MissionFlow: Service, Sendable {
     }
 
     /// Processes queued files one at a time until shutdown; at start, files left `pending` by an earlier run are queued,
-    /// then the files left in the incoming areas are sorted (and queued).
+    /// then the files left in the incoming areas are sorted (and queued); with a ``sweepInterval`` and an S3 store, the
+    /// incoming areas are listed and sorted again every interval.
     public func run() async throws {
         let hosted = missions.missions.filter { $0.grammar == .swxsoc }
         for mission in hosted {
@@ -336,11 +404,33 @@ public final class MissionFlow: Service, Sendable {
             }
         }
         await withGracefulShutdownHandler {
-            for await key in queue.cancelOnGracefulShutdown() {
-                await process(key: key)
+            await withTaskGroup(of: Void.self) { group in
+                if let sweepInterval, store is any BucketListing {
+                    group.addTask { await self.sweep(hosted, every: sweepInterval) }
+                }
+                for await key in queue.cancelOnGracefulShutdown() {
+                    await process(key: key)
+                }
+                group.cancelAll()
             }
         } onGracefulShutdown: { [enqueue] in
             enqueue.finish()
+        }
+    }
+
+    /// Sorts what is in the incoming areas of `hosted` every `interval` (objects put straight into the bucket whose
+    /// event notification was lost or never configured), until cancelled.
+    private func sweep(_ hosted: [MissionProfile], every interval: Duration) async {
+        while true {
+            do { try await Task.sleep(for: interval) } catch { return }
+            for mission in hosted {
+                do {
+                    try await recoverIncoming(mission: mission)
+                } catch {
+                    if Task.isCancelled { return }
+                    logger.error("sweeping the incoming area failed; retrying at the next pass", metadata: ["mission": "\(mission.name)", "error": "\(error)"])
+                }
+            }
         }
     }
 

@@ -7,22 +7,32 @@ import SDCStorage
 /// `POST /s3-events` (and `/api-key/s3-events`, `/authorized/s3-events`): S3 event notifications for the bucket of
 /// direct-to-bucket uploads, requiring a write-scope key. Each `ObjectCreated:*` record of this store's bucket and
 /// prefix is decided at once by ``BucketIngest`` (cataloged, left alone, or set aside); other records are ignored.
+/// Objects that ``objects`` takes (a hosted mission's incoming area) are decided by it instead, with or without an
+/// ``ingest`` (which exists with `--upload direct` only).
 /// Idempotent: the same notification twice, or one for a cataloged object, changes nothing.
 ///
 /// The answer lists what happened to each object; a malformed body is `400 InvalidEventNotification` naming the
 /// problem, and a catalog or bucket failure `500`, so that the sender retries (and the reconciler catches up anyway).
 public struct S3EventRoutes: ServerExtension {
-    /// Decides about each announced object.
-    public let ingest: BucketIngest
+    /// The bucket whose events are accepted (records of other buckets or outside its prefix are ignored).
+    public let bucket: any BucketListing
+    /// Decides about each announced object of direct uploads; nil without `--upload direct`.
+    public let ingest: BucketIngest?
+    /// Decides about an announced object before ``ingest`` does; returns nil for objects it does not take.
+    public typealias ObjectHandler = @Sendable (_ name: String) async throws -> BucketIngest.Outcome?
+    /// The handler of objects outside the direct-upload folder (hosted missions' incoming areas), if any.
+    public let objects: ObjectHandler?
     /// Where the callers' keys are checked.
     public let keys: any APIKeyStore
 
     /// The largest notification accepted (S3's hold one record; SNS messages are at most 256 KiB).
     public static let maximumBodyBytes = 1 << 20
 
-    /// The endpoint over `ingest`, authenticating with `keys`.
-    public init(ingest: BucketIngest, keys: any APIKeyStore) {
+    /// The endpoint for `bucket` over `ingest` and `objects`, authenticating with `keys`.
+    public init(bucket: any BucketListing, ingest: BucketIngest?, objects: ObjectHandler? = nil, keys: any APIKeyStore) {
+        self.bucket = bucket
         self.ingest = ingest
+        self.objects = objects
         self.keys = keys
     }
 
@@ -52,12 +62,18 @@ public struct S3EventRoutes: ServerExtension {
         var outcomes: [BucketIngest.Outcome] = []
         var ignored = notification.ignored
         for event in notification.events {
-            guard let name = ingest.bucket.storeName(bucket: event.bucket, object: event.object) else {
+            guard let name = bucket.storeName(bucket: event.bucket, object: event.object) else {
                 ignored += 1
                 continue
             }
             do {
-                outcomes.append(try await ingest.ingest(name, size: event.size))
+                if let objects, let outcome = try await objects(name) {
+                    outcomes.append(outcome)
+                } else if let ingest {
+                    outcomes.append(try await ingest.ingest(name, size: event.size))
+                } else {
+                    ignored += 1
+                }
             } catch {
                 throw APIError.internalError("The object \(name) announced by the event notification could not be ingested: \(error)")
             }

@@ -146,10 +146,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "How /upload lets clients send bytes: relay (through this server) or direct (a presigned PUT to the S3 bucket; needs --store s3://...).")
     var upload: UploadMode = .relay
 
-    @Option(help: "With --upload direct: accept S3 event notifications at POST /s3-events (on) or not (off; the reconciler alone finds new objects).")
+    @Option(help: "With --upload direct, or missions other than IMAP on an S3 store: accept S3 event notifications at POST /s3-events (on) or not (off; the reconciler and the missions' sweep alone find new objects).")
     var s3Events: Switch = .on
 
-    @Option(help: "With --upload direct: seconds between two listings of the bucket's imap/ folder by the reconciler.")
+    @Option(help: "With --upload direct: seconds between two listings of the bucket's imap/ folder by the reconciler; with missions other than IMAP on an S3 store, between two sweeps of their incoming areas.")
     var reconcileSeconds: Int64 = 60
 
     func validate() throws {
@@ -181,8 +181,8 @@ struct ServeCommand: AsyncParsableCommand {
         _ = try await dataCenter.recover(through: ingestor, logger: logger)
         let gate = ClaimGate()
         let hooks = ProcessingHooks(jobs: dataCenter.jobs, gate: gate, algorithms: dataCenter.algorithms) { request in try await planner.reprocess(request) }
-        let direct = directUploads(dataCenter, ingestor: ingestor, metrics: metrics)
         let missions = try await missionFlow(dataCenter, metrics: metrics, logger: logger)
+        let direct = directUploads(dataCenter, ingestor: ingestor, metrics: metrics, missionObjects: missions.objects)
         let portal = Portal(catalog: dataCenter.catalog, jobs: dataCenter.jobs, store: dataCenter.store, keys: dataCenter.catalog,
                             sessions: PortalSessions(store: dataCenter.catalog), alerts: alerting.store,
                             latencyRequirementSeconds: alerting.requirement, missions: missions.portal)
@@ -238,16 +238,21 @@ extension ServeCommand {
 
     /// With `--upload direct`: the S3 event endpoint (unless `--s3-events off`) and the bucket's reconciler, both
     /// ingesting through `ingestor` (so the planner hears of each file) and counting what they decide in
-    /// `sdc_bucket_objects_total{outcome=...}`.
-    func directUploads(_ dataCenter: DataCenter, ingestor: Ingestor, metrics: ServerMetrics)
+    /// `sdc_bucket_objects_total{outcome=...}`. Events for hosted missions' incoming areas go to `missionObjects`,
+    /// which alone gets the endpoint on an S3 store without `--upload direct`.
+    func directUploads(_ dataCenter: DataCenter, ingestor: Ingestor, metrics: ServerMetrics, missionObjects: S3EventRoutes.ObjectHandler?)
         -> (routes: [any ServerExtension], services: [ServiceGroupConfiguration.ServiceConfiguration]) {
-        guard upload == .direct, let bucket = dataCenter.bucket else { return ([], []) }
+        guard let bucket = dataCenter.bucket else { return ([], []) }
+        guard upload == .direct else {
+            guard let missionObjects, s3Events == .on else { return ([], []) }
+            return ([S3EventRoutes(bucket: bucket, ingest: nil, objects: missionObjects, keys: dataCenter.catalog)], [])
+        }
         let ingest = BucketIngest(ingestor: ingestor, bucket: bucket, logger: Logger(label: "sdc.bucket")) { outcome in
             metrics.registry.makeCounter(name: "sdc_bucket_objects_total", labels: metrics.processLabels([("outcome", outcome.label)]),
                                          help: "Objects of direct-to-bucket uploads by what ingest decided.").increment()
         }
         let reconciler = BucketReconciler(ingest: ingest, interval: .seconds(reconcileSeconds))
-        let routes: [any ServerExtension] = s3Events == .on ? [S3EventRoutes(ingest: ingest, keys: dataCenter.catalog)] : []
+        let routes: [any ServerExtension] = s3Events == .on ? [S3EventRoutes(bucket: bucket, ingest: ingest, objects: missionObjects, keys: dataCenter.catalog)] : []
         return (routes, [.init(service: reconciler)])
     }
 }

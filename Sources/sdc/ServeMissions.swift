@@ -63,10 +63,13 @@ extension ServeCommand {
     /// The missions' routes, the SWxSOC flow and what the portal shows of the missions, when missions other than IMAP
     /// are hosted; nothing otherwise, so that an IMAP-only data center serves exactly what it always did. Counts
     /// arrivals, rejections and processing outcomes in `sdc_mission_files_total{mission, instrument, level, outcome}`.
+    /// With an S3 store, the flow sweeps the incoming areas every `--reconcile-seconds`, and `objects` sorts the objects
+    /// that S3 event notifications announce there (see ``S3EventRoutes``).
     func missionFlow(_ dataCenter: DataCenter, metrics: ServerMetrics, logger: Logger) async throws
-        -> (routes: [any ServerExtension], services: [ServiceGroupConfiguration.ServiceConfiguration], portal: PortalMissions?) {
+        -> (routes: [any ServerExtension], services: [ServiceGroupConfiguration.ServiceConfiguration], portal: PortalMissions?,
+            objects: S3EventRoutes.ObjectHandler?) {
         let missions = try missionOptions.missionSet()
-        guard missions.missions.contains(where: { $0.grammar == .swxsoc }) else { return ([], [], nil) }
+        guard missions.missions.contains(where: { $0.grammar == .swxsoc }) else { return ([], [], nil, nil) }
         let catalog = try await dataCenter.missionCatalog(missions: missions)
         // Packages run in a scratch folder of their own: relative paths are made absolute here, against the current folder.
         func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
@@ -77,7 +80,8 @@ extension ServeCommand {
             : MissionProcessing(python: python, pythonPath: missionOptions.missionPythonpath.map(absolute), algorithms: algorithms)
         let flow = MissionFlow(missions: missions, catalog: catalog, store: dataCenter.store, processing: processing,
                                scratch: dataCenter.root.appendingPathComponent("missions-work"), maximumSize: maxUploadSize,
-                               logger: Logger(label: "sdc.missions")) { event in
+                               logger: Logger(label: "sdc.missions"),
+                               sweepInterval: dataCenter.bucket == nil ? nil : .seconds(reconcileSeconds)) { event in
             let descriptor = MetricNameDescriptor(namespace: "sdc", subsystem: "mission", metricName: "files", unitName: "total",
                                                   helpText: "Files of SWxSOC-style missions by what the flow did with them.")
             metrics.registry.makeCounter(descriptor: descriptor,
@@ -93,7 +97,23 @@ extension ServeCommand {
         logger.info("missions", metadata: ["hosted": "\(missions.names.joined(separator: ","))",
                                            "processing": "\(processing?.python ?? "off")",
                                            "algorithms": "\(algorithms?.references.mapValues { $0.mapValues(\.description) } ?? [:])"])
-        return ([routes], [.init(service: flow)], PortalMissions(missions: missions, catalog: catalog))
+        return ([routes], [.init(service: flow)], PortalMissions(missions: missions, catalog: catalog), { name in
+            try await flow.sortAnnounced(name).map(Self.bucketOutcome(name))
+        })
+    }
+
+    /// An S3 event's object in a mission's incoming area as the event endpoint reports it.
+    static func bucketOutcome(_ name: String) -> (Result<MissionFlow.IncomingOutcome, MissionNotHostedHere>) -> BucketIngest.Outcome {
+        { result in
+            switch result {
+            case .failure: .ignored(name)
+            case .success(.arrived(.sorted)): .ingested(name)
+            case .success(.arrived(.rejected(let file))): .rejected(name, reason: file.reason)
+            case .success(.alreadyStored): .alreadyCataloged(name)
+            case .success(.inFlight): .inFlight(name)
+            case .success(.gone): .gone(name)
+            }
+        }
     }
 }
 
