@@ -9,9 +9,11 @@ import Glibc
 #endif
 
 /// Objects as files under a root folder, written crash-safely:
-/// bytes stream into `.incoming/<random>.part` (created exclusively), are fsynced, then published with `link(2)`,
-/// which fails rather than replace an existing object, and the parent folder is fsynced. A crash at any point leaves
-/// at most a stray `.part` file, which ``removeIncompleteUploads(olderThan:)`` deletes; never a partial object.
+/// bytes stream into a nameless file (`O_TMPFILE`) in the object's folder, are flushed (`fdatasync`), then published
+/// with `linkat(2)`, which fails rather than replace an existing object, and the folder is fsynced. A crash at any point
+/// leaves nothing: the kernel frees a nameless file when its process dies. Where the filesystem has no `O_TMPFILE`, the
+/// bytes go to a named `.incoming/<owner>.part` file (created exclusively) published with `link(2)`; a crash then
+/// leaves at most a stray `.part` file, which ``removeIncompleteUploads(olderThan:)`` deletes. Never a partial object.
 public struct FileSystemObjectStore: ObjectStore {
     /// The folder holding the objects.
     public let root: String
@@ -88,10 +90,9 @@ public struct FileSystemObjectStore: ObjectStore {
         if let expectedLength, expectedLength > maximumSize { throw .tooLarge(limit: maximumSize) }
         let destination = path(of: key)
         if FileManager.default.fileExists(atPath: destination) { throw .alreadyExists(key.path) }
-        let temporary = incomingFolder + "/" + temporaryName
         // Chunks are gathered into writes of up to `writeSize` bytes, each one trip to the thread pool; the file is
         // created by the first, so a small upload is created, written, synced and published in a single trip.
-        let file = LazyFile(path: temporary)
+        let file = UploadFile(root: root, folder: Self.folder(of: destination), fallback: incomingFolder + "/" + temporaryName)
         var pending = ByteBuffer()
         var hasher = SHA256()
         var written: Int64 = 0
@@ -121,9 +122,8 @@ public struct FileSystemObjectStore: ObjectStore {
             try await run { () throws(StorageError) in
                 let descriptor = try file.open()
                 try descriptor.writeAll(rest)
-                try descriptor.sync()
-                descriptor.close()
-                try Self.publish(temporary, as: destination, key: key)
+                try descriptor.syncData()
+                try file.publish(as: destination, key: key)
             }
         } catch {
             file.discard()
@@ -132,22 +132,9 @@ public struct FileSystemObjectStore: ObjectStore {
         return StoredObject(key: key, size: written, sha256: hasher.finalize().hexString)
     }
 
-    /// Links the finished temporary file to its final name (never replacing), removes the temporary name and makes
-    /// both directory entries durable.
-    private static func publish(_ temporary: String, as destination: String, key: ObjectKey) throws(StorageError) {
-        let folder = String(destination[..<destination.lastIndex(of: "/")!])
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        } catch {
-            throw .io("cannot create \(folder): \(error.localizedDescription)")
-        }
-        if link(temporary, destination) != 0 {
-            let code = errno
-            unlink(temporary)
-            throw code == EEXIST ? .alreadyExists(key.path) : .io("cannot publish \(key.path): \(String(cString: strerror(code)))")
-        }
-        unlink(temporary)
-        try FileDescriptor.syncFolder(folder)
+    /// The folder part of a path below the root (which always has one).
+    static func folder(of path: String) -> String {
+        path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
     }
 
     public func size(of key: ObjectKey) async throws(StorageError) -> Int64? {
@@ -242,35 +229,124 @@ public struct FileSystemObjectStore: ObjectStore {
     }
 }
 
-/// The temporary file of an upload, created by the first write (on the thread pool), and removed by ``discard()``
-/// when the upload fails.
-final class LazyFile: @unchecked Sendable {
-    let path: String
-    // `descriptor` is only accessed under `lock`.
+/// The file an upload streams into, created by the first write (on the thread pool): nameless (`O_TMPFILE`) in the
+/// object's folder, or the named `fallback` where the filesystem cannot make nameless files. ``publish(as:key:)``
+/// gives it the object's name; ``discard()`` drops it when the upload fails.
+final class UploadFile: @unchecked Sendable {
+    let root: String
+    let folder: String
+    let fallback: String
+    // `descriptor` and `isNamed` are only accessed under `lock`.
     private var descriptor: FileDescriptor?
+    private var isNamed = false
     private let lock = NSLock()
 
-    init(path: String) { self.path = path }
+    init(root: String, folder: String, fallback: String) {
+        self.root = root
+        self.folder = folder
+        self.fallback = fallback
+    }
 
-    /// The file, created exclusively on first use.
+    /// The file, created on first use (with the object's folder, when missing).
     func open() throws(StorageError) -> FileDescriptor {
         lock.lock()
         defer { lock.unlock() }
         if let descriptor { return descriptor }
-        let created = try FileDescriptor.create(path)
-        descriptor = created
-        return created
+        var created = try FileDescriptor.createNameless(in: folder)
+        if created == nil {
+            try Folders.create(folder)
+            created = try FileDescriptor.createNameless(in: folder)
+        }
+        guard let created else { throw .io("cannot create a file in \(folder): it is not a folder") }
+        let file: FileDescriptor
+        switch created {
+        case .nameless(let nameless): file = nameless
+        case .unsupported:
+            try Folders.create(folder)
+            file = try FileDescriptor.create(fallback)
+            isNamed = true
+        }
+        descriptor = file
+        return file
     }
 
-    /// Closes and removes the file if it was created.
+    /// Links the finished (synced) file to `destination` (never replacing an object), removes the fallback name, and
+    /// makes the entry durable: the folder is fsynced, and the folders above it up to the root once per process
+    /// (``Folders``).
+    func publish(as destination: String, key: ObjectKey) throws(StorageError) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let descriptor else { throw .io("publish of \(key.path) before its file was created") }
+        let result = isNamed ? link(fallback, destination) : descriptor.link(as: destination)
+        let code = errno
+        descriptor.close()
+        if isNamed { unlink(fallback) }
+        self.descriptor = nil
+        guard result == 0 else {
+            throw code == EEXIST ? .alreadyExists(key.path) : .io("cannot publish \(key.path): \(String(cString: strerror(code)))")
+        }
+        try FileDescriptor.syncFolder(folder)
+        try Folders.makeDurable(folder, below: root)
+    }
+
+    /// Closes the file, and removes it when it has a name.
     func discard() {
         lock.lock()
         defer { lock.unlock() }
         guard let descriptor else { return }
         descriptor.close()
-        unlink(path)
+        if isNamed { unlink(fallback) }
+        self.descriptor = nil
     }
 }
+
+/// Creation of the store's folders, and the durability of their entries: a folder's own entry lives in its parent, so a
+/// file published into a new folder survives a power loss only once every folder above it is synced too. Each folder
+/// is synced into its parent once per process (remembered in a bounded set); the store never removes folders.
+enum Folders {
+    private static let durable = Mutex<Set<String>>([])
+    private static let rememberedLimit = 65_536
+
+    /// Creates `folder` and any missing folders above it (folders made at the same time by other uploads are fine).
+    static func create(_ folder: String) throws(StorageError) {
+        var missing: [String] = []
+        var current = folder
+        while mkdir(current, 0o755) != 0 {
+            let code = errno
+            if code == EEXIST { break }
+            guard code == ENOENT, let slash = current.lastIndex(of: "/"), slash > current.startIndex else {
+                throw .io("cannot create \(current): \(String(cString: strerror(code)))")
+            }
+            missing.append(current)
+            current = String(current[..<slash])
+        }
+        for path in missing.reversed() where mkdir(path, 0o755) != 0 && errno != EEXIST {
+            throw .io("cannot create \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Syncs the parent of `folder` and of every folder above it up to `root` (a folder above it), unless this process
+    /// did already.
+    static func makeDurable(_ folder: String, below root: String) throws(StorageError) {
+        var current = folder
+        while current.count > root.count, current.hasPrefix(root + "/"), let slash = current.lastIndex(of: "/") {
+            if durable.withLock({ $0.contains(current) }) { return }
+            let parent = String(current[..<slash])
+            try FileDescriptor.syncFolder(parent)
+            durable.withLock { remembered in
+                if remembered.count >= rememberedLimit { remembered.removeAll() }
+                remembered.insert(current)
+            }
+            current = parent
+        }
+    }
+}
+
+/// Linux's `O_TMPFILE` (`__O_TMPFILE | O_DIRECTORY`, `__O_TMPFILE` being the same bit on x86-64 and ARM64), which Swift's
+/// Glibc module does not export.
+private let openNameless: Int32 = 0o20000000 | O_DIRECTORY
+/// Linux's `AT_EMPTY_PATH`, which Swift's Glibc module does not export.
+private let atEmptyPath: Int32 = 0x1000
 
 /// An open file, closed exactly once (explicitly or when the last reference goes away).
 final class FileDescriptor: @unchecked Sendable {
@@ -280,6 +356,24 @@ final class FileDescriptor: @unchecked Sendable {
 
     private init(_ descriptor: Int32) { self.descriptor = descriptor }
     deinit { close() }
+
+    /// What opening a nameless file gave.
+    enum Nameless {
+        case nameless(FileDescriptor)
+        /// The filesystem (or kernel) has no `O_TMPFILE`.
+        case unsupported
+    }
+
+    /// A nameless file (`O_TMPFILE`) in `folder`; nil when the folder does not exist.
+    static func createNameless(in folder: String) throws(StorageError) -> Nameless? {
+        let fd = open(folder, openNameless | O_WRONLY | O_CLOEXEC, 0o644)
+        if fd >= 0 { return .nameless(FileDescriptor(fd)) }
+        switch errno {
+        case ENOENT: return nil
+        case EOPNOTSUPP, EISDIR: return .unsupported
+        case let code: throw .io("cannot create a file in \(folder): \(String(cString: strerror(code)))")
+        }
+    }
 
     static func create(_ path: String) throws(StorageError) -> FileDescriptor {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
@@ -317,8 +411,21 @@ final class FileDescriptor: @unchecked Sendable {
         guard result == 0 else { throw .io("write failed: \(String(cString: strerror(result)))") }
     }
 
-    func sync() throws(StorageError) {
-        guard fsync(descriptor) == 0 else { throw .io("fsync failed: \(String(cString: strerror(errno)))") }
+    /// Flushes the file's bytes and what reading them back needs (its size), without its times (`fdatasync`).
+    func syncData() throws(StorageError) {
+        guard fdatasync(descriptor) == 0 else { throw .io("fdatasync failed: \(String(cString: strerror(errno)))") }
+    }
+
+    /// Gives this nameless file the name `path` (never replacing one): `linkat` through `/proc/self/fd`, else with
+    /// `AT_EMPTY_PATH` where `/proc` is not mounted. Returns 0, or -1 with `errno` set.
+    func link(as path: String) -> Int32 {
+        if linkat(AT_FDCWD, "/proc/self/fd/\(descriptor)", AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0 { return 0 }
+        let code = errno
+        guard code == ENOENT, access("/proc/self/fd", F_OK) != 0 else {
+            errno = code
+            return -1
+        }
+        return linkat(descriptor, "", AT_FDCWD, path, atEmptyPath)
     }
 
     func read(count: Int, at offset: Int64) throws -> ByteBuffer {

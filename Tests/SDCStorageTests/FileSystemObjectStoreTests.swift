@@ -96,6 +96,40 @@ struct FileSystemObjectStoreTests {
         #expect(t.files() == [key.path])
     }
 
+    /// The files this process holds open below `folder` that have no name (nameless upload files), from `/proc/self/fd`.
+    static func namelessFilesOpen(below folder: String) -> [String] {
+        let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return descriptors.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + $0) }
+            .filter { $0.hasPrefix(folder + "/") && $0.hasSuffix(" (deleted)") }
+    }
+
+    /// An upload in flight has no name anywhere under the root (its bytes are in a nameless file in the object's
+    /// folder), so a crash cannot leave a partial file visible; it appears whole, under its key only, once published.
+    @Test func anUploadInFlightHasNoNameUntilItIsPublished() async throws {
+        let t = try TemporaryStore()
+        let store = t.store, key = key
+        let first = [UInt8](repeating: 0x5a, count: FileSystemObjectStore.writeSize), last: [UInt8] = [1, 2, 3]
+        let (body, input) = AsyncStream<ByteBuffer>.makeStream()
+        let upload = Task { try await store.put(key, body: body, expectedLength: Int64(first.count + last.count), maximumSize: 1 << 20) }
+        input.yield(ByteBuffer(bytes: first))
+        // Wait (bounded) until the first chunk is written: the process then holds the upload's file open.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while Self.namelessFilesOpen(below: t.folder.path).isEmpty && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        let open = Self.namelessFilesOpen(below: t.folder.path)
+        #expect(open.count == 1 && open.allSatisfy { $0.hasPrefix(t.folder.path + "/" + key.path.split(separator: "/").dropLast().joined(separator: "/") + "/#") })
+        #expect(t.files().isEmpty)
+        #expect(try await store.size(of: key) == nil)
+        input.yield(ByteBuffer(bytes: last))
+        input.finish()
+        let stored = try await upload.value
+        #expect(stored.sha256 == sha256Hex(first + last))
+        #expect(t.files() == [key.path])
+        #expect(try await bytes(of: store.read(key, range: nil)) == first + last)
+        #expect(Self.namelessFilesOpen(below: t.folder.path).isEmpty)
+    }
+
     @Test func rejectsBodiesOverTheLimitOrOfTheWrongLength() async throws {
         let t = try TemporaryStore()
         await #expect(throws: StorageError.tooLarge(limit: 4)) {
@@ -110,9 +144,15 @@ struct FileSystemObjectStoreTests {
         await #expect(throws: StorageError.self) {
             try await t.store.put(key, body: Chunks(chunks: [[1, 2, 3]], failAfter: true), expectedLength: nil, maximumSize: 100)
         }
-        // Nothing is visible and no temporary file is left behind.
+        // A body that breaks after its first write: the file was created, and is dropped.
+        let written = [UInt8](repeating: 1, count: FileSystemObjectStore.writeSize)
+        await #expect(throws: StorageError.self) {
+            try await t.store.put(key, body: Chunks(chunks: [written], failAfter: true), expectedLength: nil, maximumSize: 1 << 20)
+        }
+        // Nothing is visible, no temporary file is left behind, and the failed uploads' files are closed.
         #expect(try await t.store.size(of: key) == nil)
         #expect(t.files().isEmpty)
+        #expect(Self.namelessFilesOpen(below: t.folder.path).isEmpty)
     }
 
     @Test func onlyTheLeftoversOfEndedProcessesOrOldOnesAreRemoved() async throws {

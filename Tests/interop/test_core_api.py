@@ -302,6 +302,15 @@ def test_sigkill_during_a_large_upload_leaves_nothing_visible(sdc_server, tmp_pa
     total = 200 * 1024 * 1024
     url = requests.get(f"{sdc_server.url}/api-key/upload/{name}", headers={"x-api-key": sdc_server.write_key}, timeout=30).json()
     sent = []
+    # Uploads acknowledged before the crash (L1B, so that no processing job starts) must all survive it.
+    acknowledged = {}
+    for index in range(8):
+        small = f"imap_swe_l1b_sci_202501{index + 1:02d}_v001.0000.cdf"
+        small_url = requests.get(f"{sdc_server.url}/api-key/upload/{small}", headers={"x-api-key": sdc_server.write_key}, timeout=30).json()
+        content = os.urandom(4096 + 997 * index)
+        answer = requests.put(small_url, data=content, timeout=30)
+        assert answer.status_code == 200, answer.text
+        acknowledged[answer.json()["file_path"]] = content
 
     def upload():
         """Sends the declared 200 MiB body in 1 MiB writes with http.client (requests would switch to chunked)."""
@@ -331,12 +340,21 @@ def test_sigkill_during_a_large_upload_leaves_nothing_visible(sdc_server, tmp_pa
     thread.join(timeout=60)
     objects = sdc_server.root / "objects"
     assert not (objects / key).exists()
-    leftovers = list((objects / ".incoming").iterdir())
-    assert leftovers, "the interrupted upload should have left a temporary file for recovery to remove"
-    # Restart on the same folder: recovery removes the partial file and the reservation; the upload then succeeds.
+    # The partial bytes were in a nameless file (O_TMPFILE), gone with the process: no file has a partial name. Only
+    # where the filesystem has no O_TMPFILE is there a named temporary file, in .incoming, for recovery to remove.
+    visible = sorted(str(p.relative_to(objects)) for p in objects.rglob("*") if p.is_file())
+    assert [p for p in visible if not p.startswith(".incoming/")] == sorted(acknowledged)
+    assert all(p.endswith(".part") for p in visible if p.startswith(".incoming/"))
+    # Restart on the same folder: recovery removes any partial file and the reservation; the upload then succeeds.
     sdc_server.start()
     assert list((objects / ".incoming").iterdir()) == []
     assert query_json(sdc_server, "--instrument", "mag", api_key=sdc_server.write_key) == []
+    # Nothing acknowledged was lost: cataloged, and downloadable whole.
+    rows = query_json(sdc_server, "--instrument", "swe", api_key=sdc_server.write_key)
+    assert sorted(r["file_path"] for r in rows) == sorted(acknowledged)
+    for row in rows:
+        answer = requests.get(f"{sdc_server.url}/download/{row['file_path']}", headers={"x-api-key": sdc_server.read_key}, timeout=30)
+        assert answer.status_code == 200 and answer.content == acknowledged[row["file_path"]]
     path = tmp_path / name
     path.write_bytes(os.urandom(3 * 1024 * 1024))
     run_cli(sdc_server, "upload", str(path), api_key=sdc_server.write_key)
