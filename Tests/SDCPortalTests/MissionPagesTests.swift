@@ -24,11 +24,12 @@ struct MissionPortalFixture {
     static let l1 = "hermes_eea_l1_20240211T000000_v0.1.0.cdf"
     static let rejectedName = "hermes_XYZ_l0_2024042-000000_v0.bin"
 
-    init() async throws {
+    /// A search lists `pageSize` files a page.
+    init(pageSize: Int = 500) async throws {
         base = try await PortalFixture()
         let set = try MissionSet([.imap, .hermes])
         let catalog = try SQLiteMissionCatalog(path: base.root.appendingPathComponent("missions.sqlite").path, missions: set)
-        missions = PortalMissions(missions: set, catalog: catalog)
+        missions = PortalMissions(missions: set, catalog: catalog, pageSize: pageSize)
         let keys = base.dataCenter.catalog
         writeKey = try await keys.createKey(name: "writer", scope: .write).secret
         let imapOnly = try await keys.createKey(name: "imap reader", scope: .read)
@@ -154,6 +155,38 @@ struct NotAHERMESName: Error {
         }
     }
 
+    @Test func missionSearchListsAPageWithItsPlaceAndTheNextPageLink() async throws {
+        let fixture = try await MissionPortalFixture(pageSize: 1)
+        defer { fixture.base.remove() }
+        /// The unescaped `href` of the link with `id`.
+        @Sendable func link(_ id: String, in text: String) throws -> String? {
+            let pattern = try Regex("<a href=\"([^\"]*)\" id=\"\(id)\"")
+            return text.firstMatch(of: pattern).flatMap { $0.output[1].substring }.map { $0.replacingOccurrences(of: "&amp;", with: "&") }
+        }
+        try await fixture.application().test(.live) { client in
+            let first = try await client.get("/portal/search?mission=hermes&instrument=eea")
+            #expect(first.status == .ok && first.text.contains(#"<p id="result-count">Files 1–1 of 2</p>"#))
+            #expect(first.text.contains(MissionPortalFixture.l0) && !first.text.contains(">\(MissionPortalFixture.l1)<"))
+            #expect(try link("first-page", in: first.text) == nil)
+            let next = try #require(try link("next-page", in: first.text))
+            #expect(next == "/portal/search?mission=hermes&instrument=eea&after=\(MissionPortalFixture.l0)")
+            let second = try await client.get(next)
+            #expect(second.status == .ok && second.text.contains(#"<p id="result-count">Files 2–2 of 2</p>"#))
+            #expect(second.text.contains(">\(MissionPortalFixture.l1)<") && !second.text.contains("<td>\(MissionPortalFixture.l0)</td>"))
+            #expect(try link("next-page", in: second.text) == nil)
+            #expect(try link("first-page", in: second.text) == "/portal/search?mission=hermes&instrument=eea")
+            // After the last file: nothing, with the way back.
+            let past = try await client.get("/portal/search?mission=hermes&after=\(MissionPortalFixture.l1)")
+            #expect(past.status == .ok && past.text.contains("No files after this one (2 files match)."))
+            // The status filter is applied before the page is cut: one failed file, one page.
+            let failed = try await client.get("/portal/search?mission=hermes&status=failed")
+            let failedNext = try link("next-page", in: failed.text)
+            #expect(failed.text.contains(#"<p id="result-count">1 file</p>"#) && failedNext == nil)
+            let bad = try await client.get("/portal/search?mission=hermes&after=imap_mag_l1a_norm-mago_20240211_v001.cdf")
+            #expect(bad.status == .badRequest && bad.text.contains("is not a hermes file name"))
+        }
+    }
+
     @Test func missionDashboardCountsByInstrumentLevelAndOutcomeAndShowsRejectedToWriteKeys() async throws {
         let fixture = try await MissionPortalFixture()
         defer { fixture.base.remove() }
@@ -166,6 +199,13 @@ struct NotAHERMESName: Error {
             #expect(anonymous.text.contains(#"<td class="num">0</td><td class="num">1</td><td class="num">0</td><td class="num">0</td><td class="num">1</td></tr>"#))
             #expect(anonymous.text.contains(#"<strong id="mission-failed">1</strong>"#) && anonymous.text.contains(#"<strong id="mission-rejected">1</strong>"#))
             #expect(anonymous.text.contains("could not process further"))
+            #expect(anonymous.text.contains(#"<p class="tile" id="mission-files">2 files, "#))
+            // The latest status changes: both files, newest change first (the L1's, made last; in the same second, the
+            // greater key first, the L1's again).
+            let changes = try #require(anonymous.text.firstRange(of: #"<table id="mission-status">"#))
+            let l1Row = try #require(anonymous.text.range(of: "<tr><td>\(MissionPortalFixture.l1)</td>", range: changes.upperBound..<anonymous.text.endIndex))
+            let l0Row = try #require(anonymous.text.range(of: "<tr><td>\(MissionPortalFixture.l0)</td>", range: changes.upperBound..<anonymous.text.endIndex))
+            #expect(l1Row.lowerBound < l0Row.lowerBound)
             #expect(anonymous.text.contains(#"id="rejected-hidden""#) && !anonymous.text.contains(MissionPortalFixture.rejectedName))
             let reader = try await client.signIn(fixture.base.readKey)
             #expect(!(try await client.get("/portal/dashboard?mission=hermes", cookie: reader)).text.contains(MissionPortalFixture.rejectedName))
