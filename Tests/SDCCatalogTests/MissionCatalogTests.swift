@@ -371,8 +371,8 @@ func missionRecord(_ name: String, mission: MissionProfile = .hermes, size: Int6
         }
     }
 
-    /// A product query (mission, instrument, level, time range) reads `mission_files_by_product` on a catalog of
-    /// 20,000 files, on both backends.
+    /// A product query (mission, instrument, level, time range) reads `mission_files_by_product`, and a page of the
+    /// whole mission `mission_files_by_time`, on a catalog of 20,000 files, on both backends.
     @Test(arguments: TestBackend.available) func productQueriesUseTheProductIndex(_ backend: TestBackend) async throws {
         try await TemporaryMissionCatalogs.with(backend) { t in
             // Four instruments, three levels, one file a minute: rows in both tables, then fresh statistics.
@@ -394,6 +394,11 @@ func missionRecord(_ name: String, mission: MissionProfile = .hermes, size: Int6
             let query = MissionFileQuery(mission: "hermes", instrument: "eea", level: "l1", startTime: start, endTime: end)
             let plan = try await t.plan(MissionCatalogSQL.selectFiles(MissionCatalogSQL.condition(query), originsAggregate: "NULL"))
             #expect(plan.contains("mission_files_by_product"), "\(plan)")
+            // A page of the whole mission reads the files in page order, not all of them sorted.
+            let cursor = try missionRecord("hermes_eea_l1_20231201T000000_v0.1.0.cdf").file
+            let page = try await t.plan(MissionCatalogSQL.selectFiles(MissionFileQuery(mission: "hermes", after: cursor, limit: 500),
+                                                                      originsAggregate: "NULL"))
+            #expect(page.contains("mission_files_by_time"), "\(page)")
         }
     }
 }
