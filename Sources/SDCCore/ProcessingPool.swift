@@ -81,6 +81,7 @@ public final class ProcessingPool: @unchecked Sendable {
     private let condition = NSCondition()
     private var queue: [() -> Void] = []
     private var queueStart = 0
+    private var threads: Set<pthread_t> = []
 
     /// Starts the configured number of threads, named `name-<index>`, that lower their own priority and then run
     /// submitted work in order; they live as long as the process.
@@ -129,8 +130,20 @@ public final class ProcessingPool: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Whether the calling thread is one of the pool's threads.
+    public var isCurrentThread: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return threads.contains(pthread_self())
+    }
+
     private func serve(name: String) {
+        // Known by its pthread id: Foundation's `Thread.current.name` of a thread that names itself at start-up does
+        // not always read back (the name is for `ps` and `perf`).
         Thread.current.name = name
+        condition.lock()
+        threads.insert(pthread_self())
+        condition.unlock()
         lowerPriority(of: name)
         while true {
             condition.lock()
@@ -154,8 +167,11 @@ public final class ProcessingPool: @unchecked Sendable {
         #if os(Linux)
         let which = __priority_which_t(PRIO_PROCESS.rawValue)
         errno = 0
-        let current = getpriority(which, 0)
-        let failure = errno != 0 ? errno : (setpriority(which, 0, min(current + Int32(niceness), Int32(Configuration.maximumNiceness))) == 0 ? 0 : errno)
+        let current = getpriority(which, 0)  // -1 is a valid nice value: errno tells a failure
+        var failure = errno
+        if failure == 0, setpriority(which, 0, min(current + Int32(niceness), Int32(Configuration.maximumNiceness))) != 0 {
+            failure = errno
+        }
         if failure != 0 {
             FileHandle.standardError.write(Data("sdc: \(name) could not lower its priority by \(niceness): \(String(cString: strerror(failure)))\n".utf8))
         }
