@@ -392,7 +392,8 @@ public final class MissionFlow: Service, Sendable {
     public func run() async throws {
         let hosted = missions.missions.filter { $0.grammar == .swxsoc }
         for mission in hosted {
-            for (record, status) in try await catalog.files(matching: MissionFileQuery(mission: mission.name)) where isProcessable(status) {
+            for (record, status) in try await catalog.files(matching: MissionFileQuery(mission: mission.name, state: .pending))
+            where isProcessable(status) {
                 enqueue.yield(record.key)
             }
         }

@@ -20,41 +20,12 @@ struct MissionFlowTests {
         catalog = try SQLiteMissionCatalog(path: root.appendingPathComponent("missions.sqlite").path, missions: missions)
     }
 
-    /// A package `hermes_eea` whose `process_file` writes an L1 for an L0 (or raises, for a file holding "bad").
-    func package() throws -> URL {
-        let folder = root.appendingPathComponent("packages/hermes_eea/calibration")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try "".write(to: folder.deletingLastPathComponent().appendingPathComponent("__init__.py"), atomically: true, encoding: .utf8)
-        try """
-            from pathlib import Path
-            def process_file(path):
-                path = Path(path)
-                if b"bad" in path.read_bytes():
-                    raise ValueError("damaged L0")
-                if "_l0_" not in path.name:
-                    return [None]
-                out = path.parent / "hermes_eea_l1_20240211T000000_v0.1.0.cdf"
-                out.write_bytes(path.read_bytes()[::-1])
-                return [out]
-            """.write(to: folder.appendingPathComponent("__init__.py"), atomically: true, encoding: .utf8)
-        return root.appendingPathComponent("packages")
-    }
-
     func flow(processing: MissionProcessing? = nil) -> MissionFlow {
         MissionFlow(missions: missions, catalog: catalog, store: store, processing: processing,
                     scratch: root.appendingPathComponent("work"), maximumSize: 1 << 20)
     }
 
-    func body(_ text: String) -> ObjectBody {
-        let bytes = Array(text.utf8)
-        return ObjectBody(length: Int64(bytes.count)) {
-            var sent = false
-            return AnyChunkIterator {
-                defer { sent = true }
-                return sent ? nil : ByteBuffer(bytes: bytes)
-            }
-        }
-    }
+    func body(_ text: String) -> ObjectBody { MissionTestSupport.body(text) }
 
     func contents(_ key: String) async throws -> String? {
         guard try await store.size(of: ObjectKey(key)) != nil else { return nil }
@@ -95,7 +66,7 @@ struct MissionFlowTests {
     }
 
     @Test func processesLevelByLevelWithLineageAndStatus() async throws {
-        let flow = flow(processing: MissionProcessing(python: "python3", pythonPath: [try package().path]))
+        let flow = flow(processing: MissionProcessing(python: "python3", pythonPath: [try MissionTestSupport.writeHermesEEAPackage(under: root).path]))
         guard case .sorted(let l0) = try await flow.receive(mission: .hermes, name: "hermes_EEA_l0_2024042-000000_v0.bin",
                                                             body: body("abc"), expectedLength: 3) else { Issue.record("not sorted"); return }
         await flow.process(key: l0.key)
@@ -114,7 +85,7 @@ struct MissionFlowTests {
     }
 
     @Test func aFailingPackageMarksTheFileFailedWithItsError() async throws {
-        let flow = flow(processing: MissionProcessing(python: "python3", pythonPath: [try package().path]))
+        let flow = flow(processing: MissionProcessing(python: "python3", pythonPath: [try MissionTestSupport.writeHermesEEAPackage(under: root).path]))
         guard case .sorted(let l0) = try await flow.receive(mission: .hermes, name: "hermes_EEA_l0_2024043-000000_v0.bin",
                                                             body: body("bad"), expectedLength: 3) else { Issue.record("not sorted"); return }
         await flow.process(key: l0.key)

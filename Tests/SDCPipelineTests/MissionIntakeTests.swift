@@ -31,20 +31,9 @@ struct MissionIntakeTests {
                     scratch: root.appendingPathComponent("work"), maximumSize: 1 << 20, reservationLifetime: lifetime)
     }
 
-    func body(_ text: String) -> ObjectBody {
-        let bytes = Array(text.utf8)
-        return ObjectBody(length: Int64(bytes.count)) {
-            var sent = false
-            return AnyChunkIterator {
-                defer { sent = true }
-                return sent ? nil : ByteBuffer(bytes: bytes)
-            }
-        }
-    }
+    func body(_ text: String) -> ObjectBody { MissionTestSupport.body(text) }
 
-    func put(_ key: String, _ text: String) async throws {
-        _ = try await store.put(ObjectKey(key), body: body(text), expectedLength: Int64(text.utf8.count), maximumSize: 1 << 20)
-    }
+    func put(_ key: String, _ text: String) async throws { try await MissionTestSupport.put(key, text, in: store) }
 
     func exists(_ key: String) async throws -> Bool { try await store.size(of: ObjectKey(key)) != nil }
 
@@ -200,22 +189,7 @@ struct MissionIntakeTests {
     /// it, the other leaves it (a second run would have failed the file on its duplicate output). A claim left by a
     /// stopped process of this host is taken over; a live process's claim is left to it.
     @Test func eachFileIsProcessedByOneOfTheProcessesSharingTheCatalog() async throws {
-        let module = root.appendingPathComponent("packages/hermes_eea/calibration")
-        try FileManager.default.createDirectory(at: module, withIntermediateDirectories: true)
-        try "".write(to: module.deletingLastPathComponent().appendingPathComponent("__init__.py"), atomically: true, encoding: .utf8)
-        try """
-            import datetime
-            from pathlib import Path
-            def process_file(path):
-                path = Path(path)
-                if "_l0_" not in path.name:
-                    return []
-                time = datetime.datetime.strptime(path.name.split("_")[3], "%Y%j-%H%M%S")
-                out = path.parent / f"hermes_eea_l1_{time:%Y%m%dT%H%M%S}_v0.1.0.cdf"
-                out.write_bytes(path.read_bytes())
-                return [out]
-            """.write(to: module.appendingPathComponent("__init__.py"), atomically: true, encoding: .utf8)
-        let processing = MissionProcessing(python: "python3", pythonPath: [root.appendingPathComponent("packages").path])
+        let processing = MissionProcessing(python: "python3", pythonPath: [try MissionTestSupport.writeHermesEEAPackage(under: root).path])
         let first = flow(processing: processing)
         let second = flow(processing: processing)
         func arrive(_ name: String) async throws -> String {
@@ -279,14 +253,7 @@ struct MissionIntakeTests {
                 "SDC_TEST_S3_ENDPOINT is not set: scripts/test starts moto (scripts/lib/moto.sh) and sets it"))
 struct MissionIntakeS3Tests {
     @Test func filesLeftInABucketsIncomingAreaAreSorted() async throws {
-        let endpoint = try #require(ProcessInfo.processInfo.environment["SDC_TEST_S3_ENDPOINT"])
-        let bucket = "sdc-intake-" + UUID().uuidString.lowercased().prefix(16)
-        var create = URLRequest(url: try #require(URL(string: "\(endpoint)/\(bucket)")))
-        create.httpMethod = "PUT"
-        let (_, created) = try await URLSession.shared.data(for: create)
-        try #require((created as? HTTPURLResponse)?.statusCode == 200)
-        let store = S3ObjectStore(location: try S3Location(bucket: String(bucket), prefix: "archive", endpoint: endpoint, region: "us-east-1"),
-                                  credentials: AWSCredentials(accessKeyID: "AKIDSDCTESTS", secretAccessKey: "sdc-tests-secret"))
+        let store = try await MissionTestSupport.motoStore("sdc-intake")
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sdc-intake-s3-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -294,17 +261,7 @@ struct MissionIntakeS3Tests {
         let catalog = try SQLiteMissionCatalog(path: folder.appendingPathComponent("missions.sqlite").path, missions: missions)
         let flow = MissionFlow(missions: missions, catalog: catalog, store: store, processing: nil, scratch: folder.appendingPathComponent("work"),
                                maximumSize: 1 << 20, reservationLifetime: 3600)
-        func put(_ key: String, _ text: String) async throws {
-            let chunk = ByteBuffer(string: text)
-            let body = ObjectBody(length: Int64(chunk.readableBytes)) {
-                var sent = false
-                return AnyChunkIterator {
-                    defer { sent = true }
-                    return sent ? nil : chunk
-                }
-            }
-            _ = try await store.put(ObjectKey(key), body: body, expectedLength: Int64(chunk.readableBytes), maximumSize: 1 << 20)
-        }
+        func put(_ key: String, _ text: String) async throws { try await MissionTestSupport.put(key, text, in: store) }
         let now = UTCTime.now.secondsSince1970
         try await put("hermes/incoming/hermes_EEA_l0_2024042-000000_v0.bin", "abandoned")
         try await put("hermes/arrivals/hermes_EEA_l0_2024042-000000_v0.bin", "other-host/12 \(now - 7200)\n")

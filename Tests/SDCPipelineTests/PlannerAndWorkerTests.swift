@@ -111,9 +111,9 @@ struct PlannerTests {
 }
 
 /// Polls `condition` until it holds, for at most `seconds` (observable state, never a fixed sleep).
-func waitUntil(seconds: Double = 120, _ condition: () -> Bool) async throws {
+func waitUntil(seconds: Double = 120, _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + .seconds(seconds)
-    while !condition() {
+    while try await !condition() {
         guard ContinuousClock.now < deadline else { throw WaitTimeout() }
         try await Task.sleep(for: .milliseconds(20))
     }
