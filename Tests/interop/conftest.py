@@ -109,6 +109,25 @@ def sdc_server(request, sdc_bin, tmp_path):
     server.stop()
 
 
+def fresh_deployment(monkeypatch, database_url, s3_endpoint):
+    """A new PostgreSQL database (beside `database_url`'s) and a new bucket on the S3 endpoint, set in the environment of
+    every sdc process the test starts (SDC_DATABASE_URL, SDC_STORE_URL and test AWS credentials). Returns the
+    database URL, the store URL and the bucket."""
+    import uuid
+    import requests
+    name = "sdc_" + uuid.uuid4().hex[:12]
+    subprocess.run(["psql", database_url, "-q", "-c", f"CREATE DATABASE {name}"], check=True, capture_output=True)
+    bucket = name.replace("_", "-")
+    assert requests.put(f"{s3_endpoint}/{bucket}", timeout=30).status_code == 200
+    database = database_url.rsplit("/", 1)[0] + "/" + name
+    store = f"s3://{bucket}/archive?endpoint={s3_endpoint}&region=us-east-1"
+    monkeypatch.setenv("SDC_DATABASE_URL", database)
+    monkeypatch.setenv("SDC_STORE_URL", store)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    return database, store, bucket
+
+
 def wait_for(predicate, what="the condition", timeout=90, interval=0.25):
     """The predicate's first truthy value, polled every `interval` seconds; fails naming `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout

@@ -4,14 +4,12 @@ the other, and the other refuses a second file of the same name. scripts/test st
 
 import hashlib
 import os
-import subprocess
 import sys
-import uuid
 
 import pytest
 import requests
 
-from conftest import SDCServer, wait_for
+from conftest import SDCServer, fresh_deployment, wait_for
 from test_missions import PACKAGE, l0_bytes
 
 DATABASE = os.environ.get("SDC_TEST_DATABASE_URL")
@@ -23,14 +21,7 @@ pytestmark = pytest.mark.skipif(not (DATABASE and S3_ENDPOINT),
 @pytest.fixture
 def hermes_replicas(sdc_bin, tmp_path, monkeypatch):
     """Two replicas hosting IMAP and HERMES (with the test instrument package) on a fresh database and bucket."""
-    name = "sdc_" + uuid.uuid4().hex[:12]
-    subprocess.run(["psql", DATABASE, "-q", "-c", f"CREATE DATABASE {name}"], check=True, capture_output=True)
-    bucket = name.replace("_", "-")
-    assert requests.put(f"{S3_ENDPOINT}/{bucket}", timeout=30).status_code == 200
-    monkeypatch.setenv("SDC_DATABASE_URL", DATABASE.rsplit("/", 1)[0] + "/" + name)
-    monkeypatch.setenv("SDC_STORE_URL", f"s3://{bucket}/archive?endpoint={S3_ENDPOINT}&region=us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    _, _, bucket = fresh_deployment(monkeypatch, DATABASE, S3_ENDPOINT)
     args = ["--missions", "imap,hermes", "--mission-python", sys.executable, "--mission-pythonpath", str(PACKAGE)]
     first = SDCServer(sdc_bin, tmp_path / "replica-a", extra_args=args)
     second = SDCServer(sdc_bin, tmp_path / "replica-b", extra_args=args)

@@ -4,12 +4,11 @@ imap-data-access client with requests alternating between the replicas. scripts/
 
 import os
 import subprocess
-import uuid
 
 import pytest
 import requests
 
-from conftest import SDCServer, imap_cli
+from conftest import SDCServer, fresh_deployment, imap_cli
 
 DATABASE = os.environ.get("SDC_TEST_DATABASE_URL")
 S3_ENDPOINT = os.environ.get("SDC_TEST_S3_ENDPOINT")
@@ -20,14 +19,7 @@ pytestmark = pytest.mark.skipif(not (DATABASE and S3_ENDPOINT),
 @pytest.fixture
 def replicas(sdc_bin, tmp_path, monkeypatch):
     """Two replicas (one streaming downloads, one redirecting them to S3) on a fresh database and bucket."""
-    name = "sdc_" + uuid.uuid4().hex[:12]
-    subprocess.run(["psql", DATABASE, "-q", "-c", f"CREATE DATABASE {name}"], check=True, capture_output=True)
-    bucket = name.replace("_", "-")
-    assert requests.put(f"{S3_ENDPOINT}/{bucket}", timeout=30).status_code == 200
-    monkeypatch.setenv("SDC_DATABASE_URL", DATABASE.rsplit("/", 1)[0] + "/" + name)
-    monkeypatch.setenv("SDC_STORE_URL", f"s3://{bucket}/archive?endpoint={S3_ENDPOINT}&region=us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    _, _, bucket = fresh_deployment(monkeypatch, DATABASE, S3_ENDPOINT)
     first = SDCServer(sdc_bin, tmp_path / "replica-a")
     second = SDCServer(sdc_bin, tmp_path / "replica-b", download="redirect")
     yield first, second, bucket

@@ -7,13 +7,12 @@ import hashlib
 import os
 import signal
 import subprocess
-import uuid
 from pathlib import Path
 
 import pytest
 import requests
 
-from conftest import SDCServer, wait_for
+from conftest import SDCServer, fresh_deployment, wait_for
 from packets_oracle import generate
 
 DATABASE = os.environ.get("SDC_TEST_DATABASE_URL")
@@ -27,16 +26,7 @@ SWAPI_XTCE = REPO / "Sources" / "SDCPipeline" / "Resources" / "pipeline" / "xtce
 @pytest.fixture
 def deployment(tmp_path, monkeypatch):
     """A fresh database and bucket in the environment of every sdc process started by the test."""
-    name = "sdc_" + uuid.uuid4().hex[:12]
-    subprocess.run(["psql", DATABASE, "-q", "-c", f"CREATE DATABASE {name}"], check=True, capture_output=True)
-    bucket = name.replace("_", "-")
-    assert requests.put(f"{S3_ENDPOINT}/{bucket}", timeout=30).status_code == 200
-    database = DATABASE.rsplit("/", 1)[0] + "/" + name
-    store = f"s3://{bucket}/archive?endpoint={S3_ENDPOINT}&region=us-east-1"
-    monkeypatch.setenv("SDC_DATABASE_URL", database)
-    monkeypatch.setenv("SDC_STORE_URL", store)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    database, store, bucket = fresh_deployment(monkeypatch, DATABASE, S3_ENDPOINT)
     servers = []
     yield {"database": database, "store": store, "bucket": bucket, "servers": servers}
     for server in servers:
