@@ -65,8 +65,7 @@ public struct RepointTable: Sendable, Equatable {
     /// The pointing under way at noon UTC of `day`: the last manoeuvre that ended before then. IMAP repoints about
     /// once a day, around midnight, so this is the pointing that began that day. Nil when none ended before.
     public func repointing(on day: FileDate) -> Int? {
-        let year = String(day.description.prefix(4)), month = String(day.description.dropFirst(4).prefix(2))
-        let noon = "\(year)-\(month)-\(day.description.suffix(2)) 12:00:00"
+        let noon = day.isoDate + " 12:00:00"
         return repoints.filter { $0.endUTC < noon }.max { $0.endUTC < $1.endUTC }?.id
     }
 
