@@ -2,7 +2,9 @@
 # Responsiveness under processing load: /query latency (p50, p90, p99 over sequential requests) on an idle server, then
 # while 8 SWAPI L0 -> L1A jobs run at once (decoding and CDF writing, with their parallel loops, run on the processing
 # pool: one thread per core, niced 10 below the threads that serve requests). Prints both, the ratio (loaded / idle;
-# near 1 means flat), how long the 8 jobs took (throughput) and the load average before and after.
+# near 1 means flat), how long the 8 jobs took (throughput) and the load average before and after. A control row runs
+# the same queries beside one busy loop per core at the pool's nice value instead of jobs: the floor that the kernel's
+# scheduling of any niced CPU-bound work sets (loaded / control near or below 1: sdc adds nothing to it).
 # Env: SDC_BIN (release build), SDC_SHARED, BENCH_PACKETS (SWAPI packets per container and day, default 40000), and
 # SDC_PROCESSING_THREADS / SDC_PROCESSING_NICE, passed to the server, to compare pool settings.
 set -euo pipefail
@@ -21,7 +23,7 @@ echo "processing pool: SDC_PROCESSING_THREADS=${SDC_PROCESSING_THREADS:-default}
 echo "load before: $(uptime | sed 's/.*load average: //')"
 
 .venv/bin/python - "$url" "$key" "$work/swapi.pkts" <<'PY'
-import json, statistics, sys, time, urllib.request
+import json, os, statistics, subprocess, sys, time, urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 url, key, packets = sys.argv[1], sys.argv[2], open(sys.argv[3], "rb").read()
@@ -62,11 +64,22 @@ with ThreadPoolExecutor(8) as pool:
 loaded_samples = latencies(until=lambda n: n >= 50 and n % 50 == 0 and len(products()) >= 2 * len(days))
 elapsed = time.monotonic() - start
 loaded = summary(loaded_samples)
+# Control: the same queries beside one busy loop per core at the pool's nice value and no jobs, the latency floor this
+# machine's scheduler sets for any niced CPU-bound work.
+niceness = os.environ.get("SDC_PROCESSING_NICE") or "10"
+hogs = [subprocess.Popen(["nice", "-n", niceness, sys.executable, "-c", "while True: pass"]) for _ in range(os.cpu_count() or 1)]
+try:
+    control = summary(latencies(count=len(loaded_samples)))
+finally:
+    for hog in hogs:
+        hog.kill()
 print(f"/query latency, idle vs during {len(days)} concurrent L1A jobs ({elapsed:.1f} s of processing, L0 {len(packets) / 1e6:.1f} MB/day)")
 print(f"{'':<10}{'requests':>10}{'p50 ms':>10}{'p90 ms':>10}{'p99 ms':>10}")
-for label, row in (("idle", idle), ("loaded", loaded)):
+for label, row in (("idle", idle), ("loaded", loaded), ("control", control)):
     print(f"{label:<10}{row['requests']:>10}{row['p50_ms']:>10}{row['p90_ms']:>10}{row['p99_ms']:>10}")
 print(f"ratio loaded/idle: p50 {loaded['p50_ms'] / idle['p50_ms']:.2f}, p90 {loaded['p90_ms'] / idle['p90_ms']:.2f}, "
       f"p99 {loaded['p99_ms'] / idle['p99_ms']:.2f}")
+print(f"ratio loaded/control (busy loops at nice {niceness} instead of jobs): p50 {loaded['p50_ms'] / control['p50_ms']:.2f}, "
+      f"p90 {loaded['p90_ms'] / control['p90_ms']:.2f}, p99 {loaded['p99_ms'] / control['p99_ms']:.2f}")
 PY
 echo "load after: $(uptime | sed 's/.*load average: //')"
