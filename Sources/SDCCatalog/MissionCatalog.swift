@@ -183,11 +183,8 @@ public protocol MissionCatalog: Sendable {
     /// exactly one processes each file. Returns whether this call claimed it. The change is not counted as a reprocess.
     func claim(key: String, owner: ProcessIdentity, expecting expected: String) async throws(CatalogError) -> Bool
 
-    /// The file under `key`, if cataloged.
-    func record(forKey key: String) async throws(CatalogError) -> MissionFileRecord?
-
-    /// The status of the file under `key`, if cataloged.
-    func status(forKey key: String) async throws(CatalogError) -> MissionFileStatus?
+    /// The file under `key` and its status, if cataloged.
+    func file(forKey key: String) async throws(CatalogError) -> (record: MissionFileRecord, status: MissionFileStatus)?
 
     /// The files a query selects, oldest file time first (then by name), each with its status; origins sorted. The
     /// query's `after` and `limit` select one page, in SQL.
@@ -207,6 +204,18 @@ public protocol MissionCatalog: Sendable {
 
     /// The files kept aside for `mission` (every mission when nil), newest first.
     func rejected(mission: String?) async throws(CatalogError) -> [RejectedFile]
+}
+
+extension MissionCatalog {
+    /// The file under `key`, if cataloged.
+    public func record(forKey key: String) async throws(CatalogError) -> MissionFileRecord? {
+        try await file(forKey: key)?.record
+    }
+
+    /// The status of the file under `key`, if cataloged.
+    public func status(forKey key: String) async throws(CatalogError) -> MissionFileStatus? {
+        try await file(forKey: key)?.status
+    }
 }
 
 /// What the two mission catalogs share: their statements (one table shape, in the SQL SQLite and PostgreSQL both
@@ -529,14 +538,6 @@ public final class SQLiteMissionCatalog: MissionCatalog {
         }
     }
 
-    public func record(forKey key: String) async throws(CatalogError) -> MissionFileRecord? {
-        try await file(forKey: key)?.record
-    }
-
-    public func status(forKey key: String) async throws(CatalogError) -> MissionFileStatus? {
-        try await file(forKey: key)?.status
-    }
-
     public func files(matching query: MissionFileQuery) async throws(CatalogError) -> [(record: MissionFileRecord, status: MissionFileStatus)] {
         try await files(MissionCatalogSQL.selectFiles(query, originsAggregate: Self.originsAggregate))
     }
@@ -564,8 +565,7 @@ public final class SQLiteMissionCatalog: MissionCatalog {
 
     private static let originsAggregate = "group_concat(origin_path, char(10))"
 
-    /// The file under `key` and its status, if cataloged.
-    private func file(forKey key: String) async throws(CatalogError) -> (record: MissionFileRecord, status: MissionFileStatus)? {
+    public func file(forKey key: String) async throws(CatalogError) -> (record: MissionFileRecord, status: MissionFileStatus)? {
         try await files(MissionCatalogSQL.selectFiles(MissionCatalogSQL.key(key), originsAggregate: Self.originsAggregate)).first
     }
 

@@ -112,14 +112,6 @@ public final class PostgresMissionCatalog: MissionCatalog {
         return try await !rows(SQLQuery(update.sql + " RETURNING file_path", update.values)).isEmpty
     }
 
-    public func record(forKey key: String) async throws(CatalogError) -> MissionFileRecord? {
-        try await file(forKey: key)?.record
-    }
-
-    public func status(forKey key: String) async throws(CatalogError) -> MissionFileStatus? {
-        try await file(forKey: key)?.status
-    }
-
     public func files(matching query: MissionFileQuery) async throws(CatalogError) -> [(record: MissionFileRecord, status: MissionFileStatus)] {
         try await files(MissionCatalogSQL.selectFiles(query, originsAggregate: Self.originsAggregate))
     }
@@ -151,8 +143,7 @@ public final class PostgresMissionCatalog: MissionCatalog {
         return Int(total)
     }
 
-    /// The file under `key` and its status, if cataloged.
-    private func file(forKey key: String) async throws(CatalogError) -> (record: MissionFileRecord, status: MissionFileStatus)? {
+    public func file(forKey key: String) async throws(CatalogError) -> (record: MissionFileRecord, status: MissionFileStatus)? {
         try await files(MissionCatalogSQL.selectFiles(MissionCatalogSQL.key(key), originsAggregate: Self.originsAggregate)).first
     }
 
