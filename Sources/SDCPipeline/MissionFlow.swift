@@ -190,15 +190,9 @@ public final class MissionFlow: Service, Sendable {
 
     /// Writes the arrival note `<host>/<pid> <seconds since 1970>`; false when one exists (an arrival in flight).
     private func writeNote(_ note: ObjectKey) async throws -> Bool {
-        let text = Array("\(ProcessIdentity.current) \(UTCTime.now.secondsSince1970)\n".utf8)
+        let body = ObjectBody(ByteBuffer(string: "\(ProcessIdentity.current) \(UTCTime.now.secondsSince1970)\n"))
         do {
-            _ = try await store.put(note, body: ObjectBody(length: Int64(text.count)) {
-                var sent = false
-                return AnyChunkIterator {
-                    defer { sent = true }
-                    return sent ? nil : ByteBuffer(bytes: text)
-                }
-            }, expectedLength: Int64(text.count), maximumSize: maximumSize)
+            _ = try await store.put(note, body: body, expectedLength: body.length, maximumSize: maximumSize)
             return true
         } catch .alreadyExists {
             return false

@@ -29,6 +29,17 @@ public struct ObjectBody: AsyncSequence, Sendable {
         self.produce = iterator
     }
 
+    /// A body of one chunk, held in memory (small objects such as notes).
+    public init(_ chunk: ByteBuffer) {
+        self.init(length: Int64(chunk.readableBytes)) {
+            var sent = false
+            return AnyChunkIterator {
+                defer { sent = true }
+                return sent ? nil : chunk
+            }
+        }
+    }
+
     public func makeAsyncIterator() -> AnyChunkIterator { produce() }
 }
 

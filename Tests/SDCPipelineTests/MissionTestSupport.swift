@@ -9,16 +9,7 @@ import Testing
 /// What the SWxSOC flow's tests share: object bodies from text, a bucket on moto, and a HERMES test package.
 enum MissionTestSupport {
     /// An object body holding `text`.
-    static func body(_ text: String) -> ObjectBody {
-        let chunk = ByteBuffer(string: text)
-        return ObjectBody(length: Int64(chunk.readableBytes)) {
-            var sent = false
-            return AnyChunkIterator {
-                defer { sent = true }
-                return sent ? nil : chunk
-            }
-        }
-    }
+    static func body(_ text: String) -> ObjectBody { ObjectBody(ByteBuffer(string: text)) }
 
     /// Stores `text` under `key`.
     static func put(_ key: String, _ text: String, in store: any ObjectStore) async throws {
