@@ -128,6 +128,16 @@ def fresh_deployment(monkeypatch, database_url, s3_endpoint):
     return database, store, bucket
 
 
+@pytest.fixture
+def browser(tmp_path):
+    """Headless Chromium (portal_browser.chromium), downloading into the test's folder."""
+    from portal_browser import chromium
+
+    driver = chromium(tmp_path / "downloads")
+    yield driver
+    driver.quit()
+
+
 def wait_for(predicate, what="the condition", timeout=90, interval=0.25):
     """The predicate's first truthy value, polled every `interval` seconds; fails naming `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout

@@ -13,7 +13,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
 from conftest import REPO, SDCServer, wait_for
-from portal_browser import accessibility_violations, chromium, click_and_wait, horizontal_overflow, screenshot, sign_in
+from portal_browser import accessibility_violations, click_and_wait, horizontal_overflow, screenshot, sign_in
 from test_missions import PACKAGE, l0_bytes
 from test_portal import scrape
 
@@ -44,13 +44,6 @@ def mission_server(sdc_bin, tmp_path_factory):
         yield server
     finally:
         server.stop()
-
-
-@pytest.fixture
-def browser(tmp_path):
-    driver = chromium(tmp_path / "downloads")
-    yield driver
-    driver.quit()
 
 
 def test_switch_to_hermes_see_its_files_and_open_the_l1_quicklook(mission_server, browser):

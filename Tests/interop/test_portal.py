@@ -16,7 +16,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
 from conftest import REPO, SDCServer
-from portal_browser import (accessibility_violations, chromium, click_and_wait, horizontal_overflow, screenshot, sign_in,
+from portal_browser import (accessibility_violations, click_and_wait, horizontal_overflow, screenshot, sign_in,
                             sign_out)
 from test_pipeline import BUILT_IN, external, jobs, science, upload, wait_for, write_pipeline
 
@@ -72,13 +72,6 @@ def portal_server(sdc_bin, shared_dir, tmp_path_factory):
         yield server
     finally:
         server.stop()
-
-
-@pytest.fixture
-def browser(tmp_path):
-    driver = chromium(tmp_path / "downloads")
-    yield driver
-    driver.quit()
 
 
 def test_search_results_file_page_and_download(portal_server, browser, tmp_path):
